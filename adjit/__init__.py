@@ -1,0 +1,17 @@
+"""adjit: source-transformation automatic differentiation for Python, compiled with Numba.
+
+    import adjit
+
+    @adjit.grad
+    def f(x, y):
+        return x ** 2 * y
+
+    f(3.0, 2.0)          # 12.0
+    print(f.source)      # the generated adjoint
+"""
+
+from .api import GradFunction, grad, show, value_and_grad
+from .transform import TransformError
+
+__all__ = ["GradFunction", "TransformError", "grad", "show", "value_and_grad"]
+__version__ = "0.1.0"

@@ -1,0 +1,165 @@
+"""The user-facing functions: `grad`, `value_and_grad`, `show`.
+
+`grad(f)` reads and transforms `f` at once (so unsupported code is refused
+where it is decorated), then compiles the adjoint with Numba on the first
+call and reuses it. Calling the result returns the gradient, shaped and
+typed like the argument it belongs to.
+"""
+
+import functools
+import inspect
+import warnings
+
+import numpy as np
+
+from .runtime import compile as compiling
+from .runtime import helpers, resolve
+from .transform import TransformError, pipeline, source as source_pass
+
+
+def _wrt_names(params, wrt, fname):
+    single = not isinstance(wrt, (tuple, list))
+    names = []
+    for item in ([wrt] if single else wrt):
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise TypeError(f"wrt must be an argument position or name, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise ValueError(f"{fname}() has no argument at position {item} "
+                                 f"(it takes {len(params)}: {', '.join(params)})")
+            names.append(params[item])
+        else:
+            if item not in params:
+                raise ValueError(f"{fname}() has no argument named {item!r} "
+                                 f"(its arguments are {', '.join(params) or 'none'})")
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise ValueError(f"wrt names an argument twice: {wrt!r}")
+    return tuple(names), single
+
+
+def _check_differentiable(name, value):
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (int, np.integer)):
+        raise TypeError(f"cannot differentiate with respect to the integer argument {name!r} "
+                        f"(got {value!r}); pass a float")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biu":
+            raise TypeError(f"cannot differentiate with respect to the integer array argument "
+                            f"{name!r} (dtype {value.dtype}); pass a float array")
+        if value.dtype.kind == "c":
+            raise TypeError(f"cannot differentiate with respect to the complex argument {name!r}")
+        if value.dtype.kind != "f":
+            raise TypeError(f"cannot differentiate with respect to {name!r} of dtype {value.dtype}")
+    elif isinstance(value, complex):
+        raise TypeError(f"cannot differentiate with respect to the complex argument {name!r}")
+    elif not isinstance(value, (float, np.floating)):
+        raise TypeError(f"cannot differentiate with respect to {name!r} of type "
+                        f"{type(value).__name__}; pass a float or a float array")
+
+
+def _like(grad, value):
+    """`grad` with the type and shape of `value`."""
+    if isinstance(value, np.ndarray):
+        return np.asarray(grad, dtype=value.dtype).reshape(value.shape).copy() \
+            if not (isinstance(grad, np.ndarray) and grad.dtype == value.dtype
+                    and grad.shape == value.shape) else grad
+    if isinstance(value, np.floating):
+        return type(value)(grad)
+    return float(grad)
+
+
+class GradFunction:
+    """The gradient of a function: call it like the function."""
+
+    def __init__(self, func, wrt=0, preserve_result=False, jit=None):
+        if isinstance(func, GradFunction):
+            raise NotImplementedError("grad of a grad is not supported yet")
+        functools.update_wrapper(self, func)
+        self.__wrapped__ = func
+        self.jit = jit
+        self.preserve_result = preserve_result
+        src = source_pass.get_source(func)
+        self._params = pipeline.parameters(src)
+        self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
+        namespace = dict(getattr(func, "__globals__", {}))
+        if func.__closure__:
+            namespace.update(inspect.getclosurevars(func).nonlocals)
+        self._generated = pipeline.adjoint_module(
+            src, self.wrt, resolve.call_resolver(namespace), resolve.op_primitive, helpers.HELPERS)
+        self._python, self._path = compiling.load(self._generated, func.__name__)
+        self._compiled = None
+        self._signature = inspect.signature(func)
+        self._warned = False
+
+    @property
+    def source(self):
+        """The generated module: forward sweep and adjoint, as Python."""
+        return self._generated.text
+
+    def _bind(self, args, kwargs):
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return [bound.arguments[p] for p in self._params]
+
+    def _run(self, values):
+        if self.jit is False:
+            return self._python(*values)
+        if self._compiled is None:
+            self._compiled = compiling.jit(self._python)
+        if self._compiled is not False:
+            try:
+                return self._compiled(*values)
+            except compiling.numba_errors() as exc:
+                self._numba_failed(exc)
+        return self._python(*values)
+
+    def _numba_failed(self, exc):
+        lineno, reason = compiling.user_line(exc, self._generated, self._path)
+        filename = self._generated.filename
+        if self.jit is True:
+            line = source_pass.get_source(self.__wrapped__).line(lineno)
+            raise TransformError(f"Numba cannot compile this function: {reason}", filename, lineno,
+                                 line) from exc
+        self._compiled = False
+        if not self._warned:
+            self._warned = True
+            where = f"{filename}, line {lineno}" if lineno else filename
+            warnings.warn(f"adjit runs {self.__name__} as Python: Numba cannot compile it "
+                          f"({reason}) at {where}", compiling.AdjitWarning, stacklevel=4)
+
+    def __call__(self, *args, **kwargs):
+        values = self._bind(args, kwargs)
+        by_name = dict(zip(self._params, values))
+        for name in self.wrt:
+            _check_differentiable(name, by_name[name])
+        value, grads = self._run(values)
+        if self._single:
+            grads = _like(grads, by_name[self.wrt[0]])
+        else:
+            grads = tuple(_like(g, by_name[n]) for g, n in zip(grads, self.wrt))
+        if self.preserve_result:
+            return value, grads
+        return grads
+
+    def __repr__(self):
+        return f"<adjit.grad of {self.__qualname__} wrt {', '.join(self.wrt)}>"
+
+
+def grad(f=None, *, wrt=0, preserve_result=False, jit=None):
+    """The gradient of `f` with respect to `wrt` (a position, a name, or a tuple of them)."""
+    if f is None:
+        return lambda func: GradFunction(func, wrt, preserve_result, jit)
+    return GradFunction(f, wrt, preserve_result, jit)
+
+
+def value_and_grad(f=None, *, wrt=0, jit=None):
+    """Like `grad`, returning `(value, gradient)`."""
+    return grad(f, wrt=wrt, preserve_result=True, jit=jit)
+
+
+def show(df, file=None):
+    """Print the generated source of `df` with line numbers."""
+    lines = df.source.splitlines()
+    width = len(str(len(lines)))
+    for number, line in enumerate(lines, 1):
+        print(f"{number:>{width}}  {line}", file=file)

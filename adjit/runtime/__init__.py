@@ -1,0 +1,1 @@
+"""What runs: gradient rules, helpers for generated code, Numba glue, the cache."""

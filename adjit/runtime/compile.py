@@ -1,0 +1,48 @@
+"""Compile generated modules: write them to disk, import them, jit them with Numba.
+
+The generated module is written to the cache directory under a name derived
+from a hash of its text and registered in `sys.modules`, so `njit(cache=True)`
+can store machine code beside it and a later process reuses it. Numba errors
+are translated to the user's own line.
+"""
+
+import re
+import warnings
+
+from . import cache
+
+
+class AdjitWarning(UserWarning):
+    """adjit ran a function as Python because Numba could not compile it."""
+
+
+def load(generated, stem):
+    """Write and import the module of `generated`; return its adjoint function."""
+    path, module_name = cache.write_module(generated.text, stem)
+    module = cache.load_module(path, module_name)
+    return getattr(module, generated.function), str(path)
+
+
+def numba_errors():
+    from numba.core import errors
+    return (errors.NumbaError,)
+
+
+def jit(function):
+    """A lazily compiling Numba dispatcher for `function` (cached on disk if possible)."""
+    import numba
+
+    from . import helpers_numba  # noqa: F401  (registers the helpers' Numba versions)
+    return numba.njit(cache=cache.cache_enabled())(function)
+
+
+def user_line(exc, generated, path):
+    """The user's (line number, reason) for a Numba error in the generated file at `path`."""
+    message = str(exc)
+    lineno = None
+    for match in re.finditer(r'File "([^"]+)", line (\d+)', message):
+        if match.group(1) == path:
+            lineno = generated.line_map.get(int(match.group(2)), lineno)
+    reason = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    reason = re.sub(r"\x1b\[[0-9;]*m", "", reason)
+    return lineno, reason

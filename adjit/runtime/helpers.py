@@ -1,0 +1,113 @@
+"""Helpers that generated code calls, for scalars and arrays alike.
+
+Each helper is one name with two implementations: the plain Python/NumPy
+function below serves `jit=False`, and a `numba.extending.overload` (in
+`helpers_numba`) gives Numba a version specialised at compile time for the
+argument types, so generated code never branches on "scalar or array" at
+run time. Adjoint arithmetic is done in float64; `api` casts each gradient
+back to its argument's dtype at the end.
+"""
+
+import numpy as np
+
+
+def zeros_like(x):
+    """A float64 zero with the shape of `x` (0.0 for a scalar)."""
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape)
+    return 0.0
+
+
+def seed_like(result, cotangent):
+    """The starting adjoint of `result`: `cotangent` broadcast to its shape."""
+    if isinstance(result, np.ndarray):
+        return np.full(result.shape, 1.0) * cotangent
+    return float(cotangent)
+
+
+def unbroadcast(grad, x):
+    """Sum `grad` over the axes along which `x` was broadcast, to `x`'s shape."""
+    if not isinstance(x, np.ndarray):
+        return float(np.sum(grad)) if isinstance(grad, np.ndarray) else grad
+    if not isinstance(grad, np.ndarray):
+        return np.full(x.shape, float(grad))
+    if grad.shape == x.shape:
+        return grad
+    extra = grad.ndim - x.ndim
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(x.shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def broadcast_like(grad, x):
+    """`grad` (a scalar) spread over the shape of `x`: the adjoint of a full reduction."""
+    if isinstance(x, np.ndarray):
+        return np.full(x.shape, 1.0) * grad
+    return grad
+
+
+def size_of(x):
+    """Number of elements of `x` (1 for a scalar)."""
+    return x.size if isinstance(x, np.ndarray) else 1
+
+
+def dot_grad_left(g, x, y):
+    """Adjoint of `x` in `x @ y` / `np.dot(x, y)`, for 1-D and 2-D operands."""
+    if not isinstance(x, np.ndarray) or x.ndim == 0 or not isinstance(y, np.ndarray) or y.ndim == 0:
+        return unbroadcast(g * y, x)
+    if x.ndim == 1 and y.ndim == 1:
+        return g * y
+    if x.ndim == 1:                      # (n,) @ (n, m) -> (m,)
+        return y @ g
+    if y.ndim == 1:                      # (k, n) @ (n,) -> (k,)
+        return np.outer(g, y)
+    return g @ y.T
+
+
+def dot_grad_right(g, x, y):
+    """Adjoint of `y` in `x @ y` / `np.dot(x, y)`, for 1-D and 2-D operands."""
+    if not isinstance(x, np.ndarray) or x.ndim == 0 or not isinstance(y, np.ndarray) or y.ndim == 0:
+        return unbroadcast(g * x, y)
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    if x.ndim == 1:                      # (n,) @ (n, m) -> (m,)
+        return np.outer(x, g)
+    if y.ndim == 1:                      # (k, n) @ (n,) -> (k,)
+        return x.T @ g
+    return x.T @ g
+
+
+def log_or_zero(x):
+    """log(x) where x > 0 and 0 elsewhere: the exponent's adjoint in `x ** y`."""
+    if isinstance(x, np.ndarray):
+        return np.log(np.where(x > 0, x, 1.0))
+    return np.log(x) if x > 0 else 0.0
+
+
+def trip_count(start, stop, step):
+    """How many times `for i in range(start, stop, step)` runs."""
+    if step > 0:
+        return max(0, (stop - start + step - 1) // step)
+    return max(0, (start - stop - step - 1) // -step)
+
+
+def stack_like(value, capacity):
+    """A stack with `capacity` slots for values like `value`.
+
+    In Python any list does. Compiled, a scalar stack is a float64 array
+    (ints up to 2**53 and floats of every width round-trip exactly) and an
+    array stack is a list of arrays.
+    """
+    return [value] * capacity
+
+
+def restore(stack, slot, like):
+    """The value saved in `stack` at `slot`, with the type of `like`."""
+    return stack[slot]
+
+
+HELPERS = ("zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "dot_grad_left",
+           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "restore")

@@ -1,0 +1,143 @@
+"""Numba implementations of the helpers in `helpers`, chosen by type at compile time.
+
+Importing this module registers an `overload` for each helper, so the same
+name in generated code compiles to scalar code for scalars and array code
+for arrays, with no run-time test of which it is.
+"""
+
+import numpy as np
+from numba import types
+from numba.extending import overload, register_jitable
+
+from . import helpers
+
+
+def _is_array(t):
+    return isinstance(t, types.Array)
+
+
+def _is_scalar(t):
+    return isinstance(t, (types.Number, types.Boolean))
+
+
+@overload(helpers.zeros_like)
+def _zeros_like(x):
+    if _is_array(x):
+        return lambda x: np.zeros(x.shape)
+    if _is_scalar(x):
+        return lambda x: 0.0
+
+
+@overload(helpers.seed_like)
+def _seed_like(result, cotangent):
+    if _is_array(result):
+        return lambda result, cotangent: np.ones(result.shape) * cotangent
+    if _is_scalar(result):
+        return lambda result, cotangent: np.float64(cotangent)
+
+
+@register_jitable
+def _sum_to_shape(grad, x):
+    """Sum `grad` into an array shaped like `x`, over the broadcast axes."""
+    out = np.zeros(x.shape)
+    flat = out.reshape(out.size)
+    extra = grad.ndim - x.ndim
+    strides = np.empty(x.ndim, np.intp)
+    step = 1
+    for d in range(x.ndim - 1, -1, -1):
+        strides[d] = step
+        step *= x.shape[d]
+    for index in np.ndindex(grad.shape):
+        f = 0
+        for d in range(x.ndim):
+            if x.shape[d] != 1:
+                f += index[d + extra] * strides[d]
+        flat[f] += grad[index]
+    return out
+
+
+@overload(helpers.unbroadcast)
+def _unbroadcast(grad, x):
+    if _is_scalar(x):
+        if _is_array(grad):
+            return lambda grad, x: np.sum(grad)
+        return lambda grad, x: grad
+    if _is_array(x):
+        if _is_scalar(grad):
+            return lambda grad, x: np.full(x.shape, grad)
+        if grad.ndim == x.ndim:
+            as_float = grad.dtype != types.float64
+
+            def same_rank(grad, x):
+                if grad.shape == x.shape:
+                    return grad.astype(np.float64) if as_float else grad
+                return _sum_to_shape(grad, x)
+            return same_rank
+        return lambda grad, x: _sum_to_shape(grad, x)
+
+
+@overload(helpers.broadcast_like)
+def _broadcast_like(grad, x):
+    if _is_array(x):
+        return lambda grad, x: np.full(x.shape, grad)
+    return lambda grad, x: grad
+
+
+@overload(helpers.size_of)
+def _size_of(x):
+    if _is_array(x):
+        return lambda x: x.size
+    return lambda x: 1
+
+
+def _dot_grad(left):
+    def typer(g, x, y):
+        if not (_is_array(x) and x.ndim > 0 and _is_array(y) and y.ndim > 0):
+            if left:
+                return lambda g, x, y: helpers.unbroadcast(g * y, x)
+            return lambda g, x, y: helpers.unbroadcast(g * x, y)
+        if x.ndim == 1 and y.ndim == 1:
+            return (lambda g, x, y: g * y) if left else (lambda g, x, y: g * x)
+        if x.ndim == 1 and y.ndim == 2:
+            return (lambda g, x, y: np.dot(y, g)) if left else (lambda g, x, y: np.outer(x, g))
+        if x.ndim == 2 and y.ndim == 1:
+            return (lambda g, x, y: np.outer(g, y)) if left else (lambda g, x, y: np.dot(x.T, g))
+        if x.ndim == 2 and y.ndim == 2:
+            return (lambda g, x, y: np.dot(g, y.T)) if left else (lambda g, x, y: np.dot(x.T, g))
+    return typer
+
+
+overload(helpers.dot_grad_left)(_dot_grad(True))
+overload(helpers.dot_grad_right)(_dot_grad(False))
+
+
+@overload(helpers.log_or_zero)
+def _log_or_zero(x):
+    if _is_array(x):
+        return lambda x: np.log(np.where(x > 0, x, 1.0))
+    return lambda x: np.log(x) if x > 0 else 0.0
+
+
+@overload(helpers.trip_count)
+def _trip_count(start, stop, step):
+    return helpers.trip_count
+
+
+@overload(helpers.stack_like)
+def _stack_like(value, capacity):
+    value = types.unliteral(value)
+    if _is_array(value):
+        return lambda value, capacity: [value] * capacity
+    if isinstance(value, types.Boolean):
+        return lambda value, capacity: np.empty(capacity, np.bool_)
+    if isinstance(value, (types.Integer, types.Float)):
+        return lambda value, capacity: np.empty(capacity)
+
+
+@overload(helpers.restore)
+def _restore(stack, slot, like):
+    like = types.unliteral(like)
+    if isinstance(like, (types.Integer, types.Float, types.Boolean)):
+        cast = like
+        return lambda stack, slot, like: cast(stack[slot])
+    return lambda stack, slot, like: stack[slot]

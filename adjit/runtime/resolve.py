@@ -1,0 +1,55 @@
+"""Find the gradient rule of a call in the user's code.
+
+The compiler sees `np.sin(x)` as syntax; this module evaluates the callee
+(`np.sin`) in the user's function's globals, the way Python would, and looks
+the object up in the rule registry.
+"""
+
+import builtins
+
+import gast
+
+from . import rules
+
+
+def callee_object(node, namespace):
+    """The object a dotted name (`np.sin`, `abs`) denotes in `namespace`, or raise KeyError."""
+    if isinstance(node, gast.Name):
+        if node.id in namespace:
+            return namespace[node.id]
+        return getattr(builtins, node.id)
+    if isinstance(node, gast.Attribute):
+        return getattr(callee_object(node.value, namespace), node.attr)
+    raise KeyError(node)
+
+
+def call_resolver(namespace):
+    """A `resolve_call(source, call_node)` for the transform, over `namespace`."""
+    def resolve_call(source, call):
+        text = gast.unparse(call.func).strip()
+        try:
+            obj = callee_object(call.func, namespace)
+        except (KeyError, AttributeError):
+            raise source.error(f"`{text}` is not defined", call) from None
+        prim = rules.lookup(obj)
+        if prim is None:
+            raise source.error(
+                f"`{text}` has no gradient rule: adjit cannot differentiate a call to it", call)
+        if len(call.args) > len(prim.params):
+            raise source.error(
+                f"`{text}` takes at most {len(prim.params)} argument(s) here, got {len(call.args)}",
+                call)
+        given = set(prim.params[:len(call.args)])
+        for keyword in call.keywords:
+            if keyword.arg not in prim.params or keyword.arg in given:
+                raise source.error(f"`{text}` has no argument `{keyword.arg}` adjit understands", call)
+            given.add(keyword.arg)
+        missing = [p for p in prim.params if p not in given and p not in dict(prim.defaults)]
+        if missing:
+            raise source.error(f"`{text}` is missing argument(s) {', '.join(missing)}", call)
+        return prim
+    return resolve_call
+
+
+def op_primitive(name):
+    return rules.lookup(name)

@@ -1,0 +1,237 @@
+"""The gradient rules: one registry serving the compiler and the tape.
+
+Each rule is a short function `rule(g, ans, *params)` returning the gradient
+of the primitive with respect to each parameter, given the incoming gradient
+`g` and the primitive's result `ans`; `None` marks a parameter that is not
+differentiable. The tape calls rules directly; the compiler inlines their
+`return` expression into the generated adjoint (see `transform.templates`).
+Rules are written once, for scalars and arrays alike, using only NumPy and
+the helpers of `runtime.helpers`, so they run both in Python and in Numba.
+
+`defrule(*keys)` registers a rule under each key: a function object
+(`np.sin`, `math.sin`) with the spelling generated code uses for it, or an
+operator name (`"add"`, `"neg"`).
+"""
+
+import builtins
+import math
+
+import numpy as np
+
+from ..transform.templates import primitive_from_rule
+from .helpers import broadcast_like, dot_grad_left, dot_grad_right, log_or_zero, size_of  # noqa: F401
+
+_RULES = {}        # key -> (rule function, spelling, options)
+_PRIMITIVES = {}   # key -> Primitive, built on first use
+
+
+def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise"):
+    """Register the decorated rule for each key.
+
+    A key is an operator name, or a `(function, spelling)` pair where
+    spelling is how generated code calls the function ("np.sin"). `shape`
+    says what shape the result has: "elementwise" (the broadcast shape of
+    the arguments), "scalar", or "unknown".
+    """
+    def register(rule):
+        for key in keys:
+            obj, spelling = (key, "") if isinstance(key, str) else key
+            _RULES[_key(obj)] = (rule, spelling, obj, dict(broadcast=broadcast,
+                                                           differentiable=differentiable,
+                                                           shape=shape))
+        return rule
+    return register
+
+
+def _key(obj):
+    return obj if isinstance(obj, str) else ("object", id(obj))
+
+
+def lookup(obj):
+    """The Primitive for an operator name or function object, or None."""
+    key = _key(obj)
+    if key not in _PRIMITIVES:
+        if key not in _RULES:
+            return None
+        rule, spelling, target, options = _RULES[key]
+        name = spelling.rsplit(".", 1)[-1] if spelling else rule.__name__.rstrip("_")
+        _PRIMITIVES[key] = primitive_from_rule(rule, name, spelling, **options)
+    return _PRIMITIVES[key]
+
+
+def rule_for(obj):
+    """The rule function itself (for the tape), or None."""
+    entry = _RULES.get(_key(obj))
+    return entry[0] if entry else None
+
+
+def registered():
+    """(spelling or operator, rule) for every registered key, in registration order."""
+    return [(spelling or (target if isinstance(target, str) else repr(target)), rule)
+            for rule, spelling, target, _ in _RULES.values()]
+
+
+# ---- operators ---------------------------------------------------------
+
+@defrule("add", broadcast=True)
+def add(g, ans, x, y):
+    return g, g
+
+
+@defrule("sub", broadcast=True)
+def sub(g, ans, x, y):
+    return g, -g
+
+
+@defrule("mul", broadcast=True)
+def mul(g, ans, x, y):
+    return g * y, g * x
+
+
+@defrule("div", broadcast=True)
+def div(g, ans, x, y):
+    return g / y, -g * x / (y * y)
+
+
+@defrule("pow", broadcast=True)
+def pow_(g, ans, x, y):
+    return g * y * x ** (y - 1), g * ans * log_or_zero(x)
+
+
+@defrule("mod", broadcast=True)
+def mod(g, ans, x, y):
+    return g, -g * np.floor(x / y)
+
+
+@defrule("floordiv", broadcast=True, differentiable=False)
+def floordiv(g, ans, x, y):
+    return None, None
+
+
+@defrule("matmul", (np.dot, "np.dot"), (np.matmul, "np.matmul"), shape="unknown")
+def matmul(g, ans, x, y):
+    return dot_grad_left(g, x, y), dot_grad_right(g, x, y)
+
+
+@defrule("neg")
+def neg(g, ans, x):
+    return -g
+
+
+@defrule("pos")
+def pos(g, ans, x):
+    return g
+
+
+@defrule((float, "float"), shape="scalar")
+def float_(g, ans, x):
+    return g
+@defrule("not", (np.sign, "np.sign"), (np.floor, "np.floor"), (np.ceil, "np.ceil"),
+         differentiable=False)
+def not_(g, ans, x):
+    return None
+
+
+@defrule((int, "int"), (len, "len"), (math.floor, "math.floor"), (math.ceil, "math.ceil"),
+         differentiable=False, shape="scalar")
+def to_int(g, ans, x):
+    return None
+
+
+# ---- elementwise functions -----------------------------------------------
+
+@defrule((np.sin, "np.sin"), (math.sin, "math.sin"))
+def sin(g, ans, x):
+    return g * np.cos(x)
+
+
+@defrule((np.cos, "np.cos"), (math.cos, "math.cos"))
+def cos(g, ans, x):
+    return -g * np.sin(x)
+
+
+@defrule((np.tan, "np.tan"), (math.tan, "math.tan"))
+def tan(g, ans, x):
+    return g * (1.0 + ans * ans)
+
+
+@defrule((np.exp, "np.exp"), (math.exp, "math.exp"))
+def exp(g, ans, x):
+    return g * ans
+
+
+@defrule((np.log, "np.log"), (math.log, "math.log"))
+def log(g, ans, x):
+    return g / x
+
+
+@defrule((np.log1p, "np.log1p"), (math.log1p, "math.log1p"))
+def log1p(g, ans, x):
+    return g / (1.0 + x)
+
+
+@defrule((np.expm1, "np.expm1"), (math.expm1, "math.expm1"))
+def expm1(g, ans, x):
+    return g * (ans + 1.0)
+
+
+@defrule((np.sqrt, "np.sqrt"), (math.sqrt, "math.sqrt"))
+def sqrt(g, ans, x):
+    return g / (2.0 * ans)
+
+
+@defrule((np.tanh, "np.tanh"), (math.tanh, "math.tanh"))
+def tanh(g, ans, x):
+    return g * (1.0 - ans * ans)
+
+
+@defrule((np.arctan, "np.arctan"), (math.atan, "math.atan"))
+def arctan(g, ans, x):
+    return g / (1.0 + x * x)
+
+
+@defrule((np.arcsin, "np.arcsin"), (math.asin, "math.asin"))
+def arcsin(g, ans, x):
+    return g / np.sqrt(1.0 - x * x)
+
+
+@defrule((np.arccos, "np.arccos"), (math.acos, "math.acos"))
+def arccos(g, ans, x):
+    return -g / np.sqrt(1.0 - x * x)
+
+
+@defrule((np.sinh, "np.sinh"), (math.sinh, "math.sinh"))
+def sinh(g, ans, x):
+    return g * np.cosh(x)
+
+
+@defrule((np.cosh, "np.cosh"), (math.cosh, "math.cosh"))
+def cosh(g, ans, x):
+    return g * np.sinh(x)
+
+
+@defrule((builtins.abs, "abs"), (np.abs, "np.abs"), (math.fabs, "math.fabs"))
+def absolute(g, ans, x):
+    return g * np.sign(x)
+
+
+@defrule((np.maximum, "np.maximum"), broadcast=True)
+def maximum(g, ans, x, y):
+    return g * ((x > y) + 0.5 * (x == y)), g * ((y > x) + 0.5 * (x == y))
+
+
+@defrule((np.minimum, "np.minimum"), broadcast=True)
+def minimum(g, ans, x, y):
+    return g * ((x < y) + 0.5 * (x == y)), g * ((y < x) + 0.5 * (x == y))
+
+
+# ---- reductions ----------------------------------------------------------
+
+@defrule((np.sum, "np.sum"), shape="scalar")
+def sum_(g, ans, x):
+    return broadcast_like(g, x)
+
+
+@defrule((np.mean, "np.mean"), shape="scalar")
+def mean(g, ans, x):
+    return broadcast_like(g, x) / size_of(x)

@@ -1,0 +1,221 @@
+"""Normalisation pass: one operation per statement, with fresh temporaries.
+
+Input: a checked gast `FunctionDef`. Output: an equivalent `FunctionDef` in
+which every statement is one of
+
+    name = atom                       (a copy)
+    name = atom OP atom               (BinOp, Compare, BoolOp of atoms)
+    name = OP atom                    (UnaryOp)
+    name = f(atom, ..., kw=atom)      (a call of a known primitive)
+    if name: ...  [else: ...]
+    for name in range(atom, atom, atom): ...
+    return name                       (last statement only)
+
+where an atom is a Name or a numeric Constant. Augmented assignments become
+plain ones, tuple assignments become one assignment per name, conditions are
+bound to `cond` temporaries, and calls are spelled canonically (`np.sin`),
+with the `Primitive` describing them stored on the call node as
+`adjit_primitive`. Temporaries are named after their operation (`mul1`).
+Invariant: the target of an assignment never appears among its operands, and
+every new node carries the user's line number.
+"""
+
+import gast
+
+_OP_NAMES = {
+    gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div", gast.Pow: "pow",
+    gast.MatMult: "matmul", gast.FloorDiv: "floordiv", gast.Mod: "mod",
+    gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not",
+}
+
+
+def is_atom(node):
+    return isinstance(node, (gast.Name, gast.Constant))
+
+
+def name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def assign(target, value, like=None):
+    stmt = gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+    if like is not None:
+        gast.copy_location(stmt, like)
+    return stmt
+
+
+def spelled(text):
+    """The expression `np.sin` for the text "np.sin"."""
+    return gast.parse(text).body[0].value
+
+
+def op_name(op):
+    return _OP_NAMES[type(op)]
+
+
+def normalize(source, namer, resolve_call):
+    """Return the normalised copy of `source.tree`.
+
+    `resolve_call(call_node)` returns the `Primitive` for a call or raises
+    TransformError at the call's line.
+    """
+    return _Normalizer(source, namer, resolve_call).function(source.tree)
+
+
+class _Normalizer:
+    def __init__(self, source, namer, resolve_call):
+        self.source = source
+        self.namer = namer
+        self.resolve_call = resolve_call
+
+    def function(self, fdef):
+        body = self.block(fdef.body)
+        new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
+                               returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(new, fdef)
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            self.stmt(stmt, out)
+        return out
+
+    def stmt(self, stmt, out):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Tuple):
+                self.unpack(target, stmt.value, stmt, out)
+            else:
+                self.assign_expr(target.id, stmt.value, stmt, out)
+        elif isinstance(stmt, gast.AugAssign):
+            value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
+            gast.copy_location(value, stmt)
+            self.assign_expr(stmt.target.id, value, stmt, out)
+        elif isinstance(stmt, gast.Return):
+            value = stmt.value
+            if isinstance(value, gast.Name):
+                result = value.id
+            else:
+                result = self.namer.unique("result")
+                self.assign_expr(result, value, stmt, out)
+            out.append(gast.copy_location(gast.Return(value=name(result)), stmt))
+        elif isinstance(stmt, gast.If):
+            cond = self.condition(stmt.test, stmt, out)
+            new = gast.If(test=cond, body=self.block(stmt.body), orelse=self.block(stmt.orelse))
+            if not new.body:
+                new.body = [gast.Pass()]
+            out.append(gast.copy_location(new, stmt))
+        elif isinstance(stmt, gast.For):
+            args = [self.atom(a, stmt, out) for a in stmt.iter.args]
+            it = gast.Call(func=name("range"), args=args, keywords=[])
+            body = self.block(stmt.body) or [gast.Pass()]
+            new = gast.For(target=name(stmt.target.id, store=True), iter=it, body=body, orelse=[],
+                           type_comment=None)
+            out.append(gast.copy_location(new, stmt))
+        # docstrings and `pass` produce nothing
+
+    def unpack(self, target, value, stmt, out):
+        if not isinstance(value, gast.Tuple):
+            raise self.source.error("unpacking is supported from a tuple of values only", stmt)
+        if len(value.elts) != len(target.elts):
+            raise self.source.error(
+                f"cannot unpack {len(value.elts)} values into {len(target.elts)} names", stmt)
+        names = [t.id for t in target.elts]
+        read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        if not read & set(names) and len(set(names)) == len(names):
+            for t, v in zip(names, value.elts):
+                self.assign_expr(t, v, stmt, out)
+            return
+        atoms = []
+        for v in value.elts:
+            a = self.atom(v, stmt, out)
+            if isinstance(a, gast.Name) and a.id in names:
+                copy = self.namer.temp(a.id)
+                out.append(assign(copy, a, stmt))
+                a = name(copy)
+            atoms.append(a)
+        for t, a in zip(names, atoms):
+            out.append(assign(t, a, stmt))
+
+    def condition(self, test, stmt, out):
+        rhs = self.rhs(test, stmt, out)
+        cond = self.namer.temp("cond")
+        out.append(assign(cond, rhs, stmt))
+        return name(cond)
+
+    def assign_expr(self, target, value, stmt, out):
+        """Emit statements computing `value` into `target`."""
+        rhs = self.rhs(value, stmt, out)
+        operands = {n.id for n in gast.walk(rhs) if isinstance(n, gast.Name)}
+        if target in operands and not is_atom(rhs):
+            temp = self.namer.temp(self.base_name(rhs))
+            out.append(assign(temp, rhs, stmt))
+            rhs = name(temp)
+        out.append(assign(target, rhs, stmt))
+
+    def atom(self, expr, stmt, out):
+        """Reduce `expr` to a Name or Constant, emitting temporaries."""
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub) \
+                and _is_number(expr.operand):
+            return gast.Constant(value=-expr.operand.value, kind=None)
+        if is_atom(expr):
+            return gast.Constant(value=expr.value, kind=None) if isinstance(expr, gast.Constant) \
+                else name(expr.id)
+        rhs = self.rhs(expr, stmt, out)
+        temp = self.namer.temp(self.base_name(rhs))
+        out.append(assign(temp, rhs, stmt))
+        return name(temp)
+
+    def rhs(self, expr, stmt, out):
+        """Reduce `expr` to one operation on atoms, emitting temporaries for its operands."""
+        expr_line = getattr(expr, "lineno", None) and expr
+        where = expr_line or stmt
+        if is_atom(expr) or (isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
+                             and _is_number(expr.operand)):
+            return self.atom(expr, where, out)
+        if isinstance(expr, gast.BinOp):
+            left = self.atom(expr.left, where, out)
+            right = self.atom(expr.right, where, out)
+            return gast.BinOp(left=left, op=expr.op, right=right)
+        if isinstance(expr, gast.UnaryOp):
+            return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, where, out))
+        if isinstance(expr, gast.Compare):
+            if len(expr.ops) == 1:
+                left = self.atom(expr.left, where, out)
+                right = self.atom(expr.comparators[0], where, out)
+                return gast.Compare(left=left, ops=expr.ops, comparators=[right])
+            parts = []
+            left = self.atom(expr.left, where, out)
+            for op, comparator in zip(expr.ops, expr.comparators):
+                right = self.atom(comparator, where, out)
+                temp = self.namer.temp("cmp")
+                out.append(assign(temp, gast.Compare(left=left, ops=[op], comparators=[right]), where))
+                parts.append(name(temp))
+                left = right
+            return gast.BoolOp(op=gast.And(), values=parts)
+        if isinstance(expr, gast.BoolOp):
+            values = [self.atom(v, where, out) for v in expr.values]
+            return gast.BoolOp(op=expr.op, values=values)
+        if isinstance(expr, gast.Call):
+            prim = self.resolve_call(expr)
+            args = [self.atom(a, where, out) for a in expr.args]
+            keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, where, out))
+                        for k in expr.keywords]
+            call = gast.Call(func=spelled(prim.spelling), args=args, keywords=keywords)
+            call.adjit_primitive = prim
+            return call
+        raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
+
+    def base_name(self, rhs):
+        if isinstance(rhs, (gast.BinOp, gast.UnaryOp)):
+            return op_name(rhs.op)
+        if isinstance(rhs, gast.Call):
+            return rhs.adjit_primitive.name
+        if isinstance(rhs, (gast.Compare, gast.BoolOp)):
+            return "cmp"
+        return "tmp"
+
+
+def _is_number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)

@@ -1,0 +1,45 @@
+"""The compiler pipeline: function source in, adjoint module text out.
+
+source -> refuse -> normalize -> ssa -> activity -> reverse -> cleanup -> emit.
+Each pass is a pure function of its input tree; this module only strings
+them together. Rules come in through two callbacks so the compiler never
+imports the runtime: `resolve_call(source, call_node)` gives the Primitive of
+a call, `op_primitive(op_name)` the Primitive of an operator.
+"""
+
+import dataclasses
+
+from . import activity, cleanup, emit, normalize, refuse, reverse, ssa
+from .names import Namer, names_in
+
+
+@dataclasses.dataclass
+class Generated:
+    """The result of transforming one function."""
+
+    text: str            # the module source
+    function: str        # name of the adjoint function in it
+    line_map: dict       # generated line -> user line
+    params: list         # the user's parameter names
+    wrt: tuple           # names differentiated, in order
+    filename: str        # the user's file
+
+
+def parameters(source):
+    return [a.id for a in source.tree.args.args]
+
+
+def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names):
+    """Transform `source` (a `source.Source`) into the module of its adjoint w.r.t. `wrt`."""
+    refuse.check(source)
+    namer = Namer(names_in(source.tree))
+    tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call))
+    tree = ssa.to_ssa(source, tree, namer)
+    result = tree.body[-1].value.id
+    active = activity.active_names(tree, wrt, result, op_primitive)
+    adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive)
+    cleanup.cleanup(adjoint)
+    helpers = emit.helpers_used(adjoint, helper_names)
+    text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}")
+    return Generated(text=text, function=adjoint.name, line_map=emit.line_map(text, [adjoint]),
+                     params=parameters(source), wrt=tuple(wrt), filename=source.filename)

@@ -1,0 +1,223 @@
+"""Refusal pass: reject every construct adjit cannot differentiate correctly.
+
+Input: the gast `FunctionDef` from the source pass. Output: nothing; raises
+`TransformError` at the user's line for the first unsupported construct.
+Invariant: whatever passes this check is in the subset the later passes
+handle, so no later pass meets syntax it does not understand.
+"""
+
+import gast
+
+# Statement and expression kinds, named the way a user would recognise them.
+_CONSTRUCT_NAMES = {
+    "While": "a `while` loop",
+    "Break": "`break`",
+    "Continue": "`continue`",
+    "Try": "`try`",
+    "TryStar": "`try`",
+    "With": "`with`",
+    "AsyncWith": "`async with`",
+    "AsyncFor": "`async for`",
+    "AsyncFunctionDef": "an `async def`",
+    "FunctionDef": "a nested `def`",
+    "ClassDef": "a nested `class`",
+    "Lambda": "a `lambda`",
+    "Yield": "`yield`",
+    "YieldFrom": "`yield from`",
+    "Await": "`await`",
+    "Global": "`global`",
+    "Nonlocal": "`nonlocal`",
+    "NamedExpr": "the walrus operator `:=`",
+    "ListComp": "a list comprehension",
+    "SetComp": "a set comprehension",
+    "DictComp": "a dict comprehension",
+    "GeneratorExp": "a generator expression",
+    "Delete": "`del`",
+    "Raise": "`raise`",
+    "Assert": "`assert`",
+    "Import": "`import`",
+    "ImportFrom": "`import`",
+    "Match": "`match`",
+    "IfExp": "a conditional expression (`a if c else b`)",
+    "Starred": "`*` unpacking",
+    "List": "a list",
+    "Dict": "a dict",
+    "Set": "a set",
+    "JoinedStr": "an f-string",
+    "Subscript": "subscripting (`a[i]`)",
+    "AnnAssign": "an annotated assignment",
+}
+# gast grows node types with Python; look each up so older gast versions work too.
+_CONSTRUCTS = {getattr(gast, name): text for name, text in _CONSTRUCT_NAMES.items() if hasattr(gast, name)}
+
+_OPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult, gast.FloorDiv, gast.Mod)
+_UNARY = (gast.USub, gast.UAdd, gast.Not)
+_COMPARE = (gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Eq, gast.NotEq)
+
+
+def check(source):
+    """Raise TransformError at the first unsupported construct in `source.tree`."""
+    fdef = source.tree
+    args = fdef.args
+    if args.vararg or args.kwarg:
+        raise source.error("`*args` and `**kwargs` cannot be differentiated", fdef)
+    if args.kwonlyargs:
+        raise source.error("keyword-only arguments are not supported", fdef)
+    for default in args.defaults:
+        if not isinstance(default, gast.Constant):
+            raise source.error("only constant default values are supported", default)
+    _check_body(source, fdef.body, top=True)
+
+
+def _check_body(source, body, top=False):
+    for index, stmt in enumerate(body):
+        last = top and index == len(body) - 1
+        _check_stmt(source, stmt, last)
+    if top and not isinstance(body[-1], gast.Return):
+        raise source.error("the function must end with a `return` of its result", body[-1])
+
+
+def _check_stmt(source, stmt, last):
+    kind = _CONSTRUCTS.get(type(stmt))
+    if kind:
+        raise source.error(f"adjit cannot differentiate {kind}", stmt)
+    if isinstance(stmt, gast.Assign):
+        if len(stmt.targets) != 1:
+            raise source.error("chained assignment `a = b = ...` is not supported", stmt)
+        target = stmt.targets[0]
+        if isinstance(target, gast.Tuple):
+            for element in target.elts:
+                if not isinstance(element, gast.Name):
+                    raise source.error("only names can be unpacked into", element)
+        elif not isinstance(target, gast.Name):
+            _refuse_expr(source, target)
+        _check_expr(source, stmt.value, allow_tuple=True)
+    elif isinstance(stmt, gast.AugAssign):
+        if not isinstance(stmt.target, gast.Name):
+            _refuse_expr(source, stmt.target)
+        if not isinstance(stmt.op, _OPS):
+            raise source.error(f"the operator `{_op_text(stmt.op)}=` is not differentiable", stmt)
+        _check_expr(source, stmt.value)
+    elif isinstance(stmt, gast.Return):
+        if not last:
+            raise source.error("an early `return` is not supported; return once, at the end", stmt)
+        if stmt.value is None:
+            raise source.error("the function must return a value", stmt)
+        if isinstance(stmt.value, gast.Tuple):
+            raise source.error("the differentiated function must return one scalar or array, not a tuple", stmt)
+        _check_expr(source, stmt.value)
+    elif isinstance(stmt, gast.If):
+        _check_expr(source, stmt.test, condition=True)
+        _check_body(source, stmt.body)
+        if stmt.orelse:
+            _check_body(source, stmt.orelse)
+    elif isinstance(stmt, gast.For):
+        if not isinstance(stmt.target, gast.Name):
+            raise source.error("a `for` loop must bind a single name", stmt.target)
+        if stmt.orelse:
+            raise source.error("`for ... else` is not supported", stmt)
+        it = stmt.iter
+        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+                and 1 <= len(it.args) <= 3 and not it.keywords):
+            raise source.error("a `for` loop must run over `range(...)`", stmt.iter)
+        for arg in it.args:
+            _check_expr(source, arg)
+        for inner in gast.walk(stmt):
+            if isinstance(inner, (gast.Assign, gast.AugAssign)):
+                targets = inner.targets if isinstance(inner, gast.Assign) else [inner.target]
+                for t in targets:
+                    for n in gast.walk(t):
+                        if isinstance(n, gast.Name) and n.id == stmt.target.id:
+                            raise source.error(
+                                f"the loop variable `{n.id}` is assigned inside its own loop", inner)
+        _check_body(source, stmt.body)
+    elif isinstance(stmt, gast.Expr):
+        if not (isinstance(stmt.value, gast.Constant) and isinstance(stmt.value.value, str)):
+            if isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name) \
+                    and stmt.value.func.id == "print":
+                raise source.error("adjit cannot differentiate `print`", stmt)
+            raise source.error("an expression statement has no effect adjit can differentiate", stmt)
+    elif isinstance(stmt, gast.Pass):
+        pass
+    else:
+        raise source.error(f"adjit cannot differentiate a `{type(stmt).__name__}` statement", stmt)
+
+
+def _refuse_expr(source, node):
+    kind = _CONSTRUCTS.get(type(node))
+    if kind is None:
+        kind = f"a `{type(node).__name__}` expression"
+    raise source.error(f"adjit cannot differentiate {kind}", node)
+
+
+def _check_expr(source, node, allow_tuple=False, condition=False):
+    if isinstance(node, gast.Tuple) and allow_tuple:
+        for element in node.elts:
+            _check_expr(source, element)
+        return
+    if isinstance(node, gast.Name):
+        return
+    if isinstance(node, gast.Constant):
+        if isinstance(node.value, complex):
+            raise source.error("complex numbers are not supported", node)
+        if not isinstance(node.value, (int, float, bool)) or node.value is None:
+            raise source.error(f"the constant {node.value!r} is not a number", node)
+        return
+    if isinstance(node, gast.BinOp):
+        if not isinstance(node.op, _OPS):
+            raise source.error(f"the operator `{_op_text(node.op)}` is not differentiable", node)
+        _check_expr(source, node.left)
+        _check_expr(source, node.right)
+        return
+    if isinstance(node, gast.UnaryOp):
+        if not isinstance(node.op, _UNARY):
+            raise source.error(f"the operator `{_op_text(node.op)}` is not differentiable", node)
+        _check_expr(source, node.operand, condition=isinstance(node.op, gast.Not))
+        return
+    if isinstance(node, gast.Compare):
+        for op in node.ops:
+            if not isinstance(op, _COMPARE):
+                raise source.error(f"the comparison `{_op_text(op)}` is not supported", node)
+        _check_expr(source, node.left)
+        for comparator in node.comparators:
+            _check_expr(source, comparator)
+        return
+    if isinstance(node, gast.BoolOp):
+        for value in node.values:
+            if not condition and not _is_boolean(value):
+                raise source.error(
+                    "`and`/`or` are supported on comparisons and in conditions only", node)
+            _check_expr(source, value, condition=condition)
+        return
+    if isinstance(node, gast.Call):
+        if not _is_dotted(node.func):
+            raise source.error("only calls of named functions (`f(x)`, `np.sin(x)`) are supported", node)
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                raise source.error("`*` unpacking in a call is not supported", arg)
+            _check_expr(source, arg)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise source.error("`**` unpacking in a call is not supported", node)
+            _check_expr(source, keyword.value)
+        return
+    _refuse_expr(source, node)
+
+
+def _is_boolean(node):
+    return (isinstance(node, (gast.Compare, gast.BoolOp))
+            or (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not))
+            or (isinstance(node, gast.Constant) and isinstance(node.value, bool)))
+
+
+def _is_dotted(node):
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name)
+
+
+def _op_text(op):
+    return {
+        gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>",
+        gast.Invert: "~", gast.Is: "is", gast.IsNot: "is not", gast.In: "in", gast.NotIn: "not in",
+    }.get(type(op), type(op).__name__)

@@ -1,0 +1,296 @@
+"""Adjoint generation: the forward sweep and the reverse sweep of one function.
+
+Input: SSA code (see `ssa`), its active names, the `wrt` names and the result
+name. Output: a new `FunctionDef` `<name>_adjoint(*params, b<result>=1.0)`
+returning `(result, gradient)` (a tuple of gradients for several `wrt`).
+
+The forward sweep is the function itself. Each `for` loop not nested in
+another loop saves, at the start of every iteration, the loop-carried names
+its body reads, in a stack preallocated with the loop's trip count.
+
+The reverse sweep walks the statements backwards. An assignment's adjoint
+comes from its primitive's rule template; an `if` reverses the branch the
+forward sweep took (its condition is still in scope: SSA never overwrites
+it). A loop runs backwards; each reverse iteration restores the iteration's
+starting values from the stacks, re-runs the body's statements (except the
+back-edge ones) to recompute its temporaries, initialises the adjoints local
+to the body, and reverses the body. Loops nested inside save their own
+stacks during that re-run.
+
+This pass writes simple, obviously correct code: adjoints start at zero,
+every contribution is `bv = bv + c`. The cleanup pass turns it into the
+readable version.
+Invariant: at the reverse of any statement, every name it reads holds the
+value it had when the forward sweep ran that statement.
+"""
+
+import copy
+
+import gast
+
+from .activity import primitive_and_arguments
+from .normalize import assign, name
+from . import shapes
+from .ssa import read_names
+from .templates import fold, instantiate
+
+
+def generate(fdef, namer, active, wrt, result, op_primitive):
+    """Build the adjoint function of SSA `fdef`.
+
+    `op_primitive(op_name)` returns the Primitive for an operator ("add", "neg").
+    """
+    generator = _Generator(namer, active, wrt, result, op_primitive)
+    generator.shapes = shapes.infer(fdef, op_primitive)
+    return generator.function(fdef)
+
+
+def call(func, *args):
+    return gast.Call(func=name(func) if isinstance(func, str) else func, args=list(args), keywords=[])
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def binop(left, op, right):
+    return gast.BinOp(left=left, op=op, right=right)
+
+
+class _Generator:
+    def __init__(self, namer, active, wrt, result, op_primitive):
+        self.namer = namer
+        self.active = active
+        self.wrt = wrt
+        self.result = result
+        self.op_primitive = op_primitive
+        self.loops = {}   # id(For) -> loop facts
+
+    def adj(self, var):
+        return self.namer.adjoint(var)
+
+    def function(self, fdef):
+        body = fdef.body[:-1]
+        self.inits = _adjoint_scopes(fdef, self.active | set(self.wrt))
+        seed = self.adj(self.result)
+        params = [a.id for a in fdef.args.args]
+        out = self.forward(body, rerun=False, snapshots=True)
+        out.append(assign(seed, call("seed_like", name(self.result), name(seed))))
+        out.extend(self.init_adjoints(id(fdef.body), skip={self.result}))
+        out.extend(self.reverse(body))
+        grads = [name(self.adj(w)) for w in self.wrt]
+        grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+        out.append(gast.Return(value=gast.Tuple(elts=[name(self.result), grad], ctx=gast.Load())))
+        args = copy.deepcopy(fdef.args)
+        args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
+        args.defaults.append(const(1.0))
+        new = gast.FunctionDef(name=self.namer.unique(fdef.name + "_adjoint"), args=args, body=out,
+                               decorator_list=[], returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(new, fdef)
+
+    def init_adjoints(self, block_id, skip=()):
+        return [assign(self.adj(v), call("zeros_like", name(v)))
+                for v in self.inits.get(block_id, ()) if v not in skip]
+
+    # ---- forward sweep -------------------------------------------------
+    def forward(self, stmts, rerun, snapshots):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign):
+                if rerun and getattr(stmt, "adjit_backedge", False):
+                    continue
+                out.append(copy.deepcopy(stmt))
+            elif isinstance(stmt, gast.If):
+                new = gast.If(test=copy.deepcopy(stmt.test),
+                              body=self.forward(stmt.body, False, snapshots) or [gast.Pass()],
+                              orelse=self.forward(stmt.orelse, False, snapshots))
+                out.append(gast.copy_location(new, stmt))
+            elif isinstance(stmt, gast.For):
+                if snapshots:
+                    out.extend(self.forward_loop(stmt))
+                else:
+                    new = copy.copy(stmt)
+                    new.body = self.forward(stmt.body, False, False) or [gast.Pass()]
+                    out.append(new)
+        return out
+
+    def loop_facts(self, loop):
+        """Trip count name, snapshot stacks and slot expression of `loop`."""
+        key = id(loop)
+        if key not in self.loops:
+            args = loop.iter.args
+            start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
+                (args[0], args[1], args[2] if len(args) == 3 else const(1))
+            var = loop.target.id
+            reads = {n for s in loop.body for n in read_names(s)}
+            carried = [s.targets[0].id for s in loop.body
+                       if isinstance(s, gast.Assign) and getattr(s, "adjit_backedge", False)]
+            saved = [h for h in carried if h in reads]
+            unit = isinstance(step, gast.Constant) and step.value == 1
+            if unit:
+                slot = name(var) if _is_zero(start) else binop(name(var), gast.Sub(), start)
+            else:
+                slot = binop(binop(name(var), gast.Sub(), start), gast.FloorDiv(), step)
+            self.loops[key] = dict(
+                start=start, stop=stop, step=step, unit=unit, slot=slot,
+                trips=self.namer.unique("trips_" + var),
+                stacks={h: self.namer.unique("stack_" + h) for h in saved})
+        return self.loops[key]
+
+    def forward_loop(self, loop):
+        facts = self.loop_facts(loop)
+        out = [gast.copy_location(
+            assign(facts["trips"], call("trip_count", facts["start"], facts["stop"], facts["step"])),
+            loop)]
+        pushes = []
+        for var, stack in facts["stacks"].items():
+            out.append(gast.copy_location(
+                assign(stack, call("stack_like", name(var), name(facts["trips"]))), loop))
+            target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
+                                    ctx=gast.Store())
+            pushes.append(gast.Assign(targets=[target], value=name(var), type_comment=None))
+        new = copy.copy(loop)
+        new.body = pushes + (self.forward(loop.body, False, False) or [gast.Pass()])
+        out.append(new)
+        return out
+
+    # ---- reverse sweep -------------------------------------------------
+    def reverse(self, stmts):
+        out = []
+        for stmt in reversed(stmts):
+            if isinstance(stmt, gast.Assign):
+                out.extend(self.reverse_assign(stmt))
+            elif isinstance(stmt, gast.If):
+                body = self.init_adjoints(id(stmt.body)) + self.reverse(stmt.body)
+                orelse = self.init_adjoints(id(stmt.orelse)) + self.reverse(stmt.orelse)
+                if body or orelse:
+                    new = gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()],
+                                  orelse=orelse)
+                    out.append(gast.copy_location(new, stmt))
+            elif isinstance(stmt, gast.For):
+                out.extend(self.reverse_loop(stmt))
+        return out
+
+    def reverse_loop(self, loop):
+        adjoint = self.init_adjoints(id(loop.body)) + self.reverse(loop.body)
+        if not adjoint:
+            return []
+        facts = self.loop_facts(loop)
+        var = loop.target.id
+        body = []
+        if facts["unit"]:
+            header = call("range", binop(copy.deepcopy(facts["stop"]), gast.Sub(), const(1)),
+                          binop(copy.deepcopy(facts["start"]), gast.Sub(), const(1)), const(-1))
+            target = var
+            slot = facts["slot"]
+        else:
+            target = self.namer.unique("k_" + var)
+            header = call("range", binop(name(facts["trips"]), gast.Sub(), const(1)), const(-1),
+                          const(-1))
+            body.append(assign(var, binop(copy.deepcopy(facts["start"]), gast.Add(),
+                                          binop(name(target), gast.Mult(),
+                                                copy.deepcopy(facts["step"])))))
+            slot = name(target)
+        for h, stack in facts["stacks"].items():
+            body.append(assign(h, call("restore", name(stack), copy.deepcopy(slot), name(h))))
+        body.extend(self.forward(loop.body, rerun=True, snapshots=True))
+        body.extend(adjoint)
+        new = gast.For(target=name(target, store=True), iter=fold(header), body=body, orelse=[],
+                       type_comment=None)
+        return [gast.copy_location(new, loop)]
+
+    def reverse_assign(self, stmt):
+        target = stmt.targets[0].id
+        if target not in self.active:
+            return []
+        rhs = stmt.value
+        g = name(self.adj(target))
+        out = []
+        if isinstance(rhs, gast.Name):
+            if rhs.id in self.active:
+                out.append(self.accumulate(rhs.id, g))
+        elif isinstance(rhs, (gast.BinOp, gast.UnaryOp, gast.Call)):
+            prim, bound = primitive_and_arguments(rhs, self.op_primitive)
+            mapping = dict(bound, g=g, ans=name(target))
+            for param, template in zip(prim.params, prim.grads):
+                arg = bound.get(param)
+                if template is None or not isinstance(arg, gast.Name) or arg.id not in self.active:
+                    continue
+                contribution = instantiate(template, mapping)
+                if prim.broadcast and self.may_broadcast(arg.id, target):
+                    contribution = call("unbroadcast", contribution, name(arg.id))
+                out.append(self.accumulate(arg.id, contribution))
+        if getattr(stmt, "adjit_backedge", False):
+            out.append(assign(g.id, call("zeros_like", name(g.id))))
+        for s in out:
+            gast.copy_location(s, stmt)
+        return out
+
+    def may_broadcast(self, operand, result):
+        """Whether `operand`'s shape may differ from `result`'s."""
+        shape = self.shapes.get(operand)
+        return shape is None or shape != self.shapes.get(result)
+
+    def accumulate(self, var, contribution):
+        b = self.adj(var)
+        return assign(b, binop(name(b), gast.Add(), contribution))
+
+
+def _is_zero(node):
+    return isinstance(node, gast.Constant) and node.value == 0
+
+
+def _adjoint_scopes(fdef, names):
+    """For each block, the names whose adjoint starts at zero when the block is reversed.
+
+    A name's adjoint lives in the innermost block holding every occurrence of
+    the name, so it is reset each time that block is reversed and the name is
+    always assigned there.
+    """
+    paths = {}
+
+    def visit(stmts, path):
+        for stmt in stmts:
+            for node in _own_nodes(stmt):
+                if isinstance(node, gast.Name) and node.id in names:
+                    paths.setdefault(node.id, []).append(path)
+            if isinstance(stmt, gast.If):
+                visit(stmt.body, path + (id(stmt.body),))
+                visit(stmt.orelse, path + (id(stmt.orelse),))
+            elif isinstance(stmt, gast.For):
+                visit(stmt.body, path + (id(stmt.body),))
+
+    visit(fdef.body, (id(fdef.body),))
+    for param in names:
+        if param in [a.id for a in fdef.args.args]:
+            paths.setdefault(param, []).append((id(fdef.body),))
+    scopes = {}
+    for var in sorted(paths, key=_order(fdef)):
+        common = paths[var][0]
+        for p in paths[var][1:]:
+            n = 0
+            while n < min(len(common), len(p)) and common[n] == p[n]:
+                n += 1
+            common = common[:n]
+        scopes.setdefault(common[-1], []).append(var)
+    return scopes
+
+
+def _own_nodes(stmt):
+    """The nodes of `stmt` itself, excluding nested statement blocks."""
+    if isinstance(stmt, gast.If):
+        return gast.walk(stmt.test)
+    if isinstance(stmt, gast.For):
+        return list(gast.walk(stmt.target)) + list(gast.walk(stmt.iter))
+    return gast.walk(stmt)
+
+
+def _order(fdef):
+    """Sort key: first appearance in the function, so output is deterministic."""
+    first = {}
+    for a in fdef.args.args:
+        first.setdefault(a.id, len(first))
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name):
+            first.setdefault(node.id, len(first))
+    return lambda v: first.get(v, len(first))

@@ -1,0 +1,181 @@
+"""SSA pass: give every redefinition of a variable its own name.
+
+Input: a normalised `FunctionDef`. Output: the same code in which each
+assignment inside a block writes a name no earlier statement of that block
+wrote, so a value the adjoint reads is never overwritten before the adjoint
+runs. The first definition keeps the user's name; redefinitions become
+`s_2`, `s_3`, ... . Where the two branches of an `if` define a variable
+differently, each branch ends with a copy into one merge name. A variable a
+loop body redefines and reads (loop-carried) keeps one name for the whole
+loop: the body's last definition writes it, and that statement is marked
+`adjit_backedge`.
+Invariants: within one execution of a block, no name is assigned twice
+except the loop-carried names written by back-edge statements; a variable
+read where it might be unassigned is refused at the user's line; loop
+variables are never assigned in their loop body.
+"""
+
+import gast
+
+from .normalize import assign, name
+
+
+def to_ssa(source, fdef, namer):
+    params = [a.id for a in fdef.args.args]
+    renamer = _Renamer(source, namer, fdef, params)
+    env = {p: p for p in params}
+    body, _ = renamer.block(fdef.body, env)
+    fdef.body = body
+    return fdef
+
+
+def assigned_names(stmts):
+    """Names assigned anywhere in `stmts` (targets of Assign and For)."""
+    found = []
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Assign):
+                found.extend(t.id for t in node.targets)
+            elif isinstance(node, gast.For):
+                found.append(node.target.id)
+    return list(dict.fromkeys(found))
+
+
+def read_names(node):
+    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+
+
+class _Renamer:
+    def __init__(self, source, namer, fdef, params):
+        self.source = source
+        self.namer = namer
+        self.locals = set(assigned_names(fdef.body)) | set(params)
+        self.defined = set(params)   # names already written somewhere (function-wide)
+        self.loop_vars = set()
+        self.assigned_plainly = {t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
+                                       for t in node.targets} | set(params)
+
+    def fresh(self, var):
+        if var not in self.defined:
+            self.defined.add(var)
+            return var
+        new = self.namer.unique(var)
+        self.defined.add(new)
+        return new
+
+    def read(self, node, env, stmt):
+        """Rename the names `node` reads, refusing possibly-unassigned locals."""
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                if n.id in env:
+                    n.id = env[n.id]
+                elif n.id in self.loop_vars and n.id not in self.assigned_plainly:
+                    raise self.source.error(
+                        f"the loop variable `{n.id}` is read after its loop; copy it into "
+                        "another variable inside the loop", stmt)
+                elif n.id in self.locals:
+                    raise self.source.error(
+                        f"`{n.id}` may be used before it is assigned here (it is assigned only "
+                        "on some paths, or later in the loop); assign it before this line",
+                        stmt)
+        return node
+
+    def block(self, stmts, env):
+        out = []
+        for stmt in stmts:
+            self.stmt(stmt, env, out)
+        return out, env
+
+    def stmt(self, stmt, env, out):
+        if isinstance(stmt, gast.Assign):
+            self.read(stmt.value, env, stmt)
+            var = stmt.targets[0].id
+            new = self.fresh(var)
+            stmt.targets[0].id = new
+            env[var] = new
+            out.append(stmt)
+        elif isinstance(stmt, gast.Return):
+            self.read(stmt.value, env, stmt)
+            out.append(stmt)
+        elif isinstance(stmt, gast.If):
+            self.read(stmt.test, env, stmt)
+            then_body, then_env = self.block(stmt.body, dict(env))
+            else_body, else_env = self.block(stmt.orelse, dict(env))
+            merged = {}
+            for var in dict.fromkeys(list(then_env) + list(else_env)):
+                if var in then_env and var in else_env:
+                    if then_env[var] != else_env[var]:
+                        merge = self.fresh(var)
+                        then_body.append(gast.copy_location(assign(merge, name(then_env[var])), stmt))
+                        else_body.append(gast.copy_location(assign(merge, name(else_env[var])), stmt))
+                        merged[var] = merge
+                    else:
+                        merged[var] = then_env[var]
+            # A variable assigned on one path only is unassigned after the `if`.
+            env.clear()
+            env.update(merged)
+            stmt.body = then_body or [gast.Pass()]
+            stmt.orelse = else_body
+            out.append(stmt)
+        elif isinstance(stmt, gast.For):
+            self.read(stmt.iter, env, stmt)
+            var = stmt.target.id
+            target = self.fresh(var) if var in env else var
+            self.defined.add(target)
+            self.loop_vars.add(var)
+            stmt.target.id = target
+            carried = [v for v in assigned_names(stmt.body) if v in env]
+            body_env = dict(env)
+            body_env[var] = target
+            body, end_env = self.block(stmt.body, body_env)
+            for v in carried:
+                if end_env[v] != env[v]:
+                    _coalesce_backedge(body, env[v], end_env[v], stmt)
+            stmt.body = body
+            # After the loop, carried names hold their last value under their
+            # own name; names first assigned in the body hold the last
+            # iteration's value; the loop variable is not readable.
+            for v, version in end_env.items():
+                if v not in env and v != var:
+                    env[v] = version
+            out.append(stmt)
+        else:
+            out.append(stmt)
+
+
+def _reads_no_result(rhs):
+    """True when the adjoint of `rhs` never reads the value it computes.
+
+    Only then may a back-edge statement compute straight into the loop-carried
+    name: in the reverse sweep that name holds the iteration's starting value,
+    not the value the statement computed.
+    """
+    if isinstance(rhs, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(rhs, gast.BinOp):
+        return isinstance(rhs.op, (gast.Add, gast.Sub, gast.Mult))
+    if isinstance(rhs, gast.UnaryOp):
+        return isinstance(rhs.op, (gast.USub, gast.UAdd))
+    return False
+
+
+def _coalesce_backedge(body, header, last, where):
+    """End `body` with `header = <value of last>`, writing header directly if possible.
+
+    When the statement defining `last` sits directly in `body` and nothing else
+    reads `last`, that statement is retargeted to `header`; otherwise a copy
+    `header = last` is appended. Either way the statement is a back-edge.
+    """
+    readers = sum(1 for stmt in body for n in gast.walk(stmt)
+                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == last)
+    for stmt in reversed(body):
+        if (isinstance(stmt, gast.Assign) and stmt.targets[0].id == last and readers == 0
+                and _reads_no_result(stmt.value)):
+            stmt.targets[0].id = header
+            stmt.adjit_backedge = True
+            return
+        if not isinstance(stmt, gast.Assign):
+            break
+    copy = gast.copy_location(assign(header, name(last)), where)
+    copy.adjit_backedge = True
+    body.append(copy)

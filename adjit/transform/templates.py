@@ -1,0 +1,111 @@
+"""Gradient rules as templates: read a rule function once, inline it anywhere.
+
+A rule is a plain Python function `rule(g, ans, *params)` returning the
+gradient for each parameter (a tuple when there are several, `None` for one
+that is not differentiable). The tape calls it directly; the compiler reads
+its `return` expression here and substitutes names, so the generated adjoint
+shows the rule's own arithmetic (`bx = bx + bsin2 * np.cos(x)`).
+
+Input: a rule function (or, for instantiation, a template and the names to
+put in). Output: gast expressions. Invariant: instantiation never changes
+what a template computes; constant folding only removes `* 1`, `** 1` and
+arithmetic on two literals.
+"""
+
+import copy
+import dataclasses
+import inspect
+import operator
+import textwrap
+
+import gast
+
+
+@dataclasses.dataclass(frozen=True)
+class Primitive:
+    """What the compiler knows about one differentiable operation."""
+
+    name: str            # base for temporaries: "sin", "mul"
+    spelling: str        # how generated code calls it: "np.sin" ("" for operators)
+    params: tuple        # parameter names after (g, ans)
+    defaults: tuple      # (name, constant) pairs for defaulted parameters
+    grads: tuple         # per parameter: a gast expression template, or None
+    broadcast: bool      # un-broadcast each gradient to its argument's shape
+    differentiable: bool = True
+    shape: str = "elementwise"   # result shape: "elementwise", "scalar" or "unknown"
+
+
+def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=True,
+                        shape="elementwise"):
+    """Build a Primitive from a rule function `rule(g, ans, *params)`."""
+    tree = gast.parse(textwrap.dedent(inspect.getsource(rule)))
+    fdef = tree.body[0]
+    arg_names = [a.id for a in fdef.args.args]
+    if arg_names[:2] != ["g", "ans"]:
+        raise ValueError(f"rule {rule.__name__} must start with parameters (g, ans)")
+    params = tuple(arg_names[2:])
+    defaults = tuple(
+        (arg.id, d.value) for arg, d in zip(fdef.args.args[len(arg_names) - len(fdef.args.defaults):],
+                                             fdef.args.defaults))
+    returns = [s for s in fdef.body if isinstance(s, gast.Return)]
+    if len(fdef.body) != 1 or len(returns) != 1:
+        raise ValueError(f"rule {rule.__name__} must be a single `return` statement")
+    value = returns[0].value
+    if len(params) == 1:
+        grads = (value,)
+    else:
+        if not isinstance(value, gast.Tuple) or len(value.elts) != len(params):
+            raise ValueError(f"rule {rule.__name__} must return one gradient per parameter")
+        grads = tuple(value.elts)
+    grads = tuple(None if isinstance(e, gast.Constant) and e.value is None else e for e in grads)
+    return Primitive(name, spelling, params, defaults, grads, broadcast, differentiable, shape)
+
+
+def instantiate(template, mapping):
+    """Copy `template`, replacing each name in `mapping` by a copy of its node."""
+    expr = _Substitute(mapping).visit(_copy(template))
+    return fold(expr)
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return _copy(self.mapping[node.id])
+        return node
+
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul}
+
+
+def fold(expr):
+    """Fold arithmetic on literals and drop `* 1`, `1 *`, `** 1`, `- 0`, `+ 0`."""
+    return _Fold().visit(expr)
+
+
+def _is_const(node, value=None):
+    return (isinstance(node, gast.Constant) and type(node.value) in (int, float)
+            and (value is None or node.value == value))
+
+
+class _Fold(gast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, type(node.op)
+        if op in _FOLD and _is_const(left) and _is_const(right):
+            return gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
+        if op is gast.Mult and _is_const(right, 1):
+            return left
+        if op is gast.Mult and _is_const(left, 1):
+            return right
+        if op is gast.Pow and _is_const(right, 1):
+            return left
+        if op in (gast.Add, gast.Sub) and _is_const(right, 0) and not isinstance(right.value, bool):
+            return left
+        return node
+
+
+def _copy(node):
+    return copy.deepcopy(node)
