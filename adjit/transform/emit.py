@@ -21,7 +21,10 @@ def to_ast(tree):
 
 def module_text(functions, helpers, origin):
     """The module source for `functions`, importing `helpers` from adjit's runtime."""
-    lines = [HEADER.format(origin=origin), "import math\n", "import numpy as np\n"]
+    used = {n.id for f in functions for n in gast.walk(f) if isinstance(n, gast.Name)}
+    lines = [HEADER.format(origin=origin)]
+    lines += [line for module, line in (("math", "import math\n"), ("np", "import numpy as np\n"))
+              if module in used]
     if helpers:
         lines.append(f"from adjit.runtime.helpers import {', '.join(sorted(helpers))}\n")
     text = "".join(lines)

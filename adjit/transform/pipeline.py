@@ -1,6 +1,6 @@
 """The compiler pipeline: function source in, adjoint module text out.
 
-source -> refuse -> normalize -> ssa -> activity -> reverse -> cleanup -> emit.
+source -> refuse -> normalize -> ssa -> copies -> activity -> reverse -> cleanup -> emit.
 Each pass is a pure function of its input tree; this module only strings
 them together. Rules come in through two callbacks so the compiler never
 imports the runtime: `resolve_call(source, call_node)` gives the Primitive of
@@ -9,7 +9,7 @@ a call, `op_primitive(op_name)` the Primitive of an operator.
 
 import dataclasses
 
-from . import activity, cleanup, emit, normalize, refuse, reverse, ssa
+from . import activity, cleanup, copies, emit, normalize, refuse, reverse, ssa
 from .names import Namer, names_in
 
 
@@ -35,6 +35,7 @@ def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names):
     namer = Namer(names_in(source.tree))
     tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call))
     tree = ssa.to_ssa(source, tree, namer)
+    tree = copies.coalesce(tree)
     result = tree.body[-1].value.id
     active = activity.active_names(tree, wrt, result, op_primitive)
     adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive)

@@ -31,7 +31,7 @@ import gast
 from .activity import primitive_and_arguments
 from .normalize import assign, name
 from . import shapes
-from .ssa import read_names
+from .ssa import assigned_names, read_names
 from .templates import fold, instantiate
 
 
@@ -70,6 +70,8 @@ class _Generator:
         return self.namer.adjoint(var)
 
     def function(self, fdef):
+        self.tree = fdef
+        self.params = [a.id for a in fdef.args.args]
         body = fdef.body[:-1]
         self.inits = _adjoint_scopes(fdef, self.active | set(self.wrt))
         seed = self.adj(self.result)
@@ -123,9 +125,10 @@ class _Generator:
                 (args[0], args[1], args[2] if len(args) == 3 else const(1))
             var = loop.target.id
             reads = {n for s in loop.body for n in read_names(s)}
-            carried = [s.targets[0].id for s in loop.body
-                       if isinstance(s, gast.Assign) and getattr(s, "adjit_backedge", False)]
-            saved = [h for h in carried if h in reads]
+            # Loop-carried: assigned in the body (at any depth) and alive
+            # outside it; those the body reads are saved every iteration.
+            inside = assigned_names(loop.body)
+            saved = [v for v in inside if v in self.defined_outside(loop) and v in reads]
             unit = isinstance(step, gast.Constant) and step.value == 1
             if unit:
                 slot = name(var) if _is_zero(start) else binop(name(var), gast.Sub(), start)
@@ -136,6 +139,26 @@ class _Generator:
                 trips=self.namer.unique("trips_" + var),
                 stacks={h: self.namer.unique("stack_" + h) for h in saved})
         return self.loops[key]
+
+    def defined_outside(self, loop):
+        """Names assigned (or passed in) somewhere other than inside `loop`'s body."""
+        found = set(self.params)
+
+        def visit(stmts):
+            for stmt in stmts:
+                if stmt is loop:
+                    found.add(stmt.target.id)
+                    continue
+                if isinstance(stmt, gast.Assign):
+                    found.add(stmt.targets[0].id)
+                elif isinstance(stmt, gast.If):
+                    visit(stmt.body)
+                    visit(stmt.orelse)
+                elif isinstance(stmt, gast.For):
+                    found.add(stmt.target.id)
+                    visit(stmt.body)
+        visit(self.tree.body)
+        return found
 
     def forward_loop(self, loop):
         facts = self.loop_facts(loop)

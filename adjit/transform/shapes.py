@@ -1,8 +1,8 @@
 """Shape analysis: which values certainly have the same shape.
 
-Input: SSA code. Output: a map from each name to a symbolic shape: `()` for
-a scalar, `("param", x)` for "whatever shape argument x has", a
-`("broadcast", ...)` of two different symbols, or `None` for unknown.
+Input: SSA code. Output: a map from each name to a symbolic shape: the set
+of arguments whose shapes broadcast together to give it (the empty set for
+a scalar, `{x}` for "whatever shape argument x has"), or `None` if unknown.
 Shapes are inferred without knowing the arguments' types: `x * 2` has the
 shape of `x` whether `x` turns out to be a float or an array.
 Invariant: two names with the same non-None symbol have the same shape at
@@ -14,7 +14,7 @@ import gast
 
 from .normalize import op_name
 
-SCALAR = ()
+SCALAR = frozenset()
 UNSET = "unset"     # not yet known during the fixpoint
 
 
@@ -31,18 +31,13 @@ def _broadcast(shapes):
         return UNSET
     if any(s is None for s in shapes):
         return None
-    distinct = list(dict.fromkeys(s for s in shapes if s != SCALAR))
-    if not distinct:
-        return SCALAR
-    if len(distinct) == 1:
-        return distinct[0]
-    return ("broadcast",) + tuple(sorted(distinct, key=repr))
+    return frozenset().union(*shapes)
 
 
 def infer(fdef, op_primitive):
     """Map every name of `fdef` to its symbolic shape (None when unknown)."""
     params = [a.id for a in fdef.args.args]
-    shapes = {p: ("param", p) for p in params}
+    shapes = {p: frozenset([p]) for p in params}
     for node in gast.walk(fdef):
         if isinstance(node, gast.For):
             shapes[node.target.id] = SCALAR

@@ -143,7 +143,7 @@ class _Renamer:
             out.append(stmt)
 
 
-def _reads_no_result(rhs):
+def reads_no_result(rhs):
     """True when the adjoint of `rhs` never reads the value it computes.
 
     Only then may a back-edge statement compute straight into the loop-carried
@@ -170,7 +170,7 @@ def _coalesce_backedge(body, header, last, where):
                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == last)
     for stmt in reversed(body):
         if (isinstance(stmt, gast.Assign) and stmt.targets[0].id == last and readers == 0
-                and _reads_no_result(stmt.value)):
+                and reads_no_result(stmt.value)):
             stmt.targets[0].id = header
             stmt.adjit_backedge = True
             return

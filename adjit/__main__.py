@@ -1,0 +1,51 @@
+"""Command line: `python -m adjit demo` and `python -m adjit show FILE.py:FUNCTION`."""
+
+import argparse
+import importlib.util
+import pathlib
+import sys
+
+
+def _load_function(spec):
+    path, _, name = spec.rpartition(":")
+    if not path or not name:
+        raise SystemExit(f"expected FILE.py:FUNCTION, got {spec!r}")
+    file = pathlib.Path(path).resolve()
+    if not file.is_file():
+        raise SystemExit(f"no such file: {path}")
+    module_spec = importlib.util.spec_from_file_location(file.stem, file)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[file.stem] = module
+    sys.path.insert(0, str(file.parent))
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit(f"{path} defines no function {name!r}")
+    return getattr(module, name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m adjit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="differentiate a sample loop and show its adjoint")
+    show = commands.add_parser("show", help="print the generated adjoint of FILE.py:FUNCTION")
+    show.add_argument("target", metavar="FILE.py:FUNCTION")
+    show.add_argument("--wrt", default="0",
+                      help="argument(s) to differentiate: a position or name, comma-separated")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from . import demo
+        return demo.main()
+    import adjit
+    func = _load_function(args.target)
+    wrt = tuple(int(w) if w.strip().lstrip("-").isdigit() else w.strip() for w in args.wrt.split(","))
+    try:
+        df = adjit.grad(func, wrt=wrt[0] if len(wrt) == 1 else wrt)
+    except adjit.TransformError as exc:
+        print(f"adjit: {exc}", file=sys.stderr)
+        return 1
+    adjit.show(df)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
