@@ -78,7 +78,7 @@ class GradFunction:
         self.__wrapped__ = func
         self.jit = jit
         self.preserve_result = preserve_result
-        src = source_pass.get_source(func)
+        src = pipeline.read_function(func)
         self._params = pipeline.parameters(src)
         self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
         namespace = dict(getattr(func, "__globals__", {}))

@@ -187,3 +187,47 @@ def inner_bound_from_outer(x, n):
             s = s * 0.95 + np.cos(s) * 0.05
         m = m + 1
     return s
+
+
+def loop_carried_int(x, n):
+    s = x
+    k = 0
+    for i in range(n):
+        k = k + 2
+        for j in range(k):
+            s = s * 0.97 + np.sin(s) * 0.01 * k
+    return s * k
+
+
+def zero_trip_loops(x, n):
+    s = x * x
+    for i in range(n):
+        s = s * 2.0
+        for j in range(i):
+            s = s + 1.0
+    return s + np.sin(x)
+
+
+def deep_nesting(x, n):
+    s = x
+    for i in range(n):
+        for j in range(n):
+            for k in range(j, n):
+                if (i + j + k) % 2 == 0:
+                    s = s + np.sin(s * i + k) * 0.1
+                else:
+                    s = s * 0.99
+    return s
+
+
+def scalar_times_array(a, v):
+    w = a * v
+    return np.sum(w * w) + a * np.sum(v)
+
+
+def scalar_or_array(x, n):
+    if n > 0:
+        y = x * 2.0
+    else:
+        y = 0.0
+    return np.sum(y * x)

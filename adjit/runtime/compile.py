@@ -6,8 +6,8 @@ can store machine code beside it and a later process reuses it. Numba errors
 are translated to the user's own line.
 """
 
+import os
 import re
-import warnings
 
 from . import cache
 
@@ -38,11 +38,15 @@ def jit(function):
 
 def user_line(exc, generated, path):
     """The user's (line number, reason) for a Numba error in the generated file at `path`."""
-    message = str(exc)
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    filename = re.escape(os.path.basename(path))
     lineno = None
-    for match in re.finditer(r'File "([^"]+)", line (\d+)', message):
-        if match.group(1) == path:
-            lineno = generated.line_map.get(int(match.group(2)), lineno)
-    reason = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    reason = re.sub(r"\x1b\[[0-9;]*m", "", reason)
+    pattern = rf'File "[^"]*{filename}", line (\d+)|{filename} \((\d+)\)'
+    for match in re.finditer(pattern, message):
+        generated_line = int(match.group(1) or match.group(2))
+        lineno = generated.line_map.get(generated_line, lineno)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    informative = [line for line in lines if not line.startswith(("Failed in", "During:", "File "))]
+    reason = (informative or lines or [type(exc).__name__])[0]
+    reason = re.sub(r",? defined at \S+ \(\d+\)", "", reason)
     return lineno, reason

@@ -10,6 +10,7 @@ a call, `op_primitive(op_name)` the Primitive of an operator.
 import dataclasses
 
 from . import activity, cleanup, copies, emit, normalize, refuse, reverse, ssa
+from . import source as source_pass
 from .names import Namer, names_in
 
 
@@ -25,13 +26,19 @@ class Generated:
     filename: str        # the user's file
 
 
+def read_function(func):
+    """Read `func`'s source and refuse anything adjit cannot differentiate."""
+    source = source_pass.get_source(func)
+    refuse.check(source)
+    return source
+
+
 def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
 def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names):
-    """Transform `source` (a `source.Source`) into the module of its adjoint w.r.t. `wrt`."""
-    refuse.check(source)
+    """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
     namer = Namer(names_in(source.tree))
     tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call))
     tree = ssa.to_ssa(source, tree, namer)

@@ -77,12 +77,18 @@ class _Generator:
         seed = self.adj(self.result)
         params = [a.id for a in fdef.args.args]
         out = self.forward(body, rerun=False, snapshots=True)
+        value = self.result
+        if any(self.result in assigned_names(loop.body)
+               for loop in gast.walk(fdef) if isinstance(loop, gast.For)):
+            # Reversing the loops restores loop-carried names: keep the result.
+            value = self.namer.unique("value")
+            out.append(assign(value, name(self.result)))
         out.append(assign(seed, call("seed_like", name(self.result), name(seed))))
         out.extend(self.init_adjoints(id(fdef.body), skip={self.result}))
         out.extend(self.reverse(body))
         grads = [name(self.adj(w)) for w in self.wrt]
         grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
-        out.append(gast.Return(value=gast.Tuple(elts=[name(self.result), grad], ctx=gast.Load())))
+        out.append(gast.Return(value=gast.Tuple(elts=[name(value), grad], ctx=gast.Load())))
         args = copy.deepcopy(fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         args.defaults.append(const(1.0))
