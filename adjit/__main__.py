@@ -1,4 +1,4 @@
-"""Command line: `python -m adjit demo` and `python -m adjit show FILE.py:FUNCTION`."""
+"""Command line: `python -m adjit demo`, `show FILE.py:FUNCTION`, `functions`."""
 
 import argparse
 import importlib.util
@@ -31,10 +31,15 @@ def main(argv=None):
     show.add_argument("target", metavar="FILE.py:FUNCTION")
     show.add_argument("--wrt", default="0",
                       help="argument(s) to differentiate: a position or name, comma-separated")
+    commands.add_parser("functions", help="print the table of differentiable operations (Markdown)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from . import demo
         return demo.main()
+    if args.command == "functions":
+        from .runtime import rules
+        print(rules.markdown_table())
+        return 0
     import adjit
     func = _load_function(args.target)
     wrt = tuple(int(w) if w.strip().lstrip("-").isdigit() else w.strip() for w in args.wrt.split(","))

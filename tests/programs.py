@@ -231,3 +231,17 @@ def scalar_or_array(x, n):
     else:
         y = 0.0
     return np.sum(y * x)
+
+
+def self_copy_in_loop(x, n):
+    for i in range(n):
+        for j in range(n):
+            if np.sin(x) > 0.93:
+                a = x
+            else:
+                x = np.tanh(x + x ** 2)
+        x = x
+    s = x
+    for i in range(n):
+        s = s + s * x
+    return s

@@ -128,9 +128,9 @@ def _stack_like(value, capacity):
     value = types.unliteral(value)
     if _is_array(value):
         return lambda value, capacity: [value] * capacity
-    if isinstance(value, types.Boolean):
-        return lambda value, capacity: np.empty(capacity, np.bool_)
-    if isinstance(value, (types.Integer, types.Float)):
+    if isinstance(value, (types.Boolean, types.Integer, types.Float)):
+        # float64 whatever the witness: a name that starts as `0` or `False`
+        # may hold floats later in the loop; `restore` casts back.
         return lambda value, capacity: np.empty(capacity)
 
 

@@ -65,10 +65,23 @@ def rule_for(obj):
     return entry[0] if entry else None
 
 
-def registered():
-    """(spelling or operator, rule) for every registered key, in registration order."""
-    return [(spelling or (target if isinstance(target, str) else repr(target)), rule)
-            for rule, spelling, target, _ in _RULES.values()]
+_OPERATOR_TEXT = {"add": "`a + b`", "sub": "`a - b`", "mul": "`a * b`", "div": "`a / b`",
+                  "pow": "`a ** b`", "mod": "`a % b`", "floordiv": "`a // b`",
+                  "matmul": "`a @ b`", "neg": "`-a`", "pos": "`+a`", "not": "`not a`"}
+
+
+def markdown_table():
+    """The README's table of differentiable operations, one row per rule."""
+    rows = {}
+    for rule, spelling, target, options in _RULES.values():
+        text = f"`{spelling}`" if spelling else _OPERATOR_TEXT[target]
+        row = rows.setdefault(rule, {"names": [], "options": options})
+        row["names"].append(text)
+    lines = ["| operation | gradient | compiled by Numba |", "|---|---|---|"]
+    for row in rows.values():
+        gradient = "yes" if row["options"]["differentiable"] else "zero (not differentiable)"
+        lines.append(f"| {', '.join(row['names'])} | {gradient} | yes |")
+    return "\n".join(lines)
 
 
 # ---- operators ---------------------------------------------------------

@@ -5,6 +5,8 @@ simplified in place by two dataflow passes, repeated until nothing changes:
 
 - known zeros: where an adjoint is certainly zero (just set by `zeros_like`)
   on every path, `b = b + c` becomes `b = c`;
+- copies: after `a = b`, later reads of `a` in the same straight-line run
+  read `b` instead (while neither is reassigned), so the copy can go;
 - dead code: assignments (and stack writes) whose value is never read again
   are removed, then `if`s and loops left empty.
 
@@ -20,6 +22,7 @@ def cleanup(fdef):
     changed = True
     while changed:
         _known_zeros(fdef.body, set(), mutate=True)
+        _propagate_copies(fdef.body)
         changed = _dead_code(fdef)
     return fdef
 
@@ -61,6 +64,52 @@ def _known_zeros(stmts, zero, mutate):
             _known_zeros(stmt.body, set(head), mutate)
             zero.intersection_update(head)
     return zero
+
+
+# ---- copies ------------------------------------------------------------
+
+def _propagate_copies(stmts):
+    copies = {}     # name -> the name it currently equals
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            _rename_reads(stmt.value, copies)
+            target = stmt.targets[0]
+            if not isinstance(target, gast.Name):
+                _rename_reads(target, copies)
+                continue
+            _forget(copies, target.id)
+            value = stmt.value
+            if isinstance(value, gast.Name) and value.id != target.id:
+                copies[target.id] = value.id
+        elif isinstance(stmt, gast.Return):
+            _rename_reads(stmt, copies)
+        elif isinstance(stmt, gast.If):
+            _rename_reads(stmt.test, copies)
+            _propagate_copies(stmt.body)
+            _propagate_copies(stmt.orelse)
+            for name in _assigned(stmt):
+                _forget(copies, name)
+        elif isinstance(stmt, gast.For):
+            _rename_reads(stmt.iter, copies)
+            _propagate_copies(stmt.body)
+            for name in _assigned(stmt):
+                _forget(copies, name)
+
+
+def _rename_reads(node, copies):
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in copies:
+            n.id = copies[n.id]
+
+
+def _forget(copies, name):
+    copies.pop(name, None)
+    for key in [k for k, v in copies.items() if v == name]:
+        del copies[key]
+
+
+def _assigned(stmt):
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 # ---- dead code ---------------------------------------------------------

@@ -235,6 +235,13 @@ class _Generator:
         rhs = stmt.value
         g = name(self.adj(target))
         out = []
+        if target in read_names(rhs):
+            # `s = f(s)` (a back-edge): the incoming gradient must be read
+            # before the new gradient of `s` starts accumulating.
+            incoming = self.namer.temp("g")
+            out.append(assign(incoming, g))
+            out.append(assign(g.id, call("zeros_like", name(g.id))))
+            g = name(incoming)
         if isinstance(rhs, gast.Name):
             if rhs.id in self.active:
                 out.append(self.accumulate(rhs.id, g))
@@ -249,7 +256,7 @@ class _Generator:
                 if prim.broadcast and self.may_broadcast(arg.id, target):
                     contribution = call("unbroadcast", contribution, name(arg.id))
                 out.append(self.accumulate(arg.id, contribution))
-        if getattr(stmt, "adjit_backedge", False):
+        if getattr(stmt, "adjit_backedge", False) and g.id == self.adj(target):
             out.append(assign(g.id, call("zeros_like", name(g.id))))
         for s in out:
             gast.copy_location(s, stmt)

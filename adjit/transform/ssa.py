@@ -170,7 +170,7 @@ def _coalesce_backedge(body, header, last, where):
                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == last)
     for stmt in reversed(body):
         if (isinstance(stmt, gast.Assign) and stmt.targets[0].id == last and readers == 0
-                and reads_no_result(stmt.value)):
+                and reads_no_result(stmt.value) and header not in read_names(stmt.value)):
             stmt.targets[0].id = header
             stmt.adjit_backedge = True
             return
