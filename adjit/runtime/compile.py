@@ -6,14 +6,29 @@ can store machine code beside it and a later process reuses it. Numba errors
 are translated to the user's own line.
 """
 
+import functools
+import hashlib
 import os
+import pathlib
 import re
 
+import numba
+
 from . import cache
+from . import helpers_numba  # noqa: F401  (registers the helpers' Numba versions)
 
 
 class AdjitWarning(UserWarning):
     """adjit ran a function as Python because Numba could not compile it."""
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprint():
+    """A short hash of the runtime code that generated modules call into."""
+    digest = hashlib.sha256()
+    for name in ("helpers.py", "helpers_numba.py"):
+        digest.update((pathlib.Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def load(generated, stem):
@@ -24,15 +39,11 @@ def load(generated, stem):
 
 
 def numba_errors():
-    from numba.core import errors
-    return (errors.NumbaError,)
+    return (numba.core.errors.NumbaError,)
 
 
 def jit(function):
     """A lazily compiling Numba dispatcher for `function` (cached on disk if possible)."""
-    import numba
-
-    from . import helpers_numba  # noqa: F401  (registers the helpers' Numba versions)
     return numba.njit(cache=cache.cache_enabled())(function)
 
 

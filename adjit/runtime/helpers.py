@@ -81,10 +81,11 @@ def dot_grad_right(g, x, y):
 
 
 def log_or_zero(x):
-    """log(x) where x > 0 and 0 elsewhere: the exponent's adjoint in `x ** y`."""
+    """log(x), but 0 where x == 0: the exponent's adjoint in `x ** y` is then 0 at 0 ** y
+    (for y > 0) instead of 0 * -inf. A negative base gives NaN: d(x ** y)/dy is undefined."""
     if isinstance(x, np.ndarray):
-        return np.log(np.where(x > 0, x, 1.0))
-    return np.log(x) if x > 0 else 0.0
+        return np.log(np.where(x == 0, 1.0, x))
+    return np.log(x) if x != 0 else 0.0
 
 
 def trip_count(start, stop, step):

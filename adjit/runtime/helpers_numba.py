@@ -114,8 +114,8 @@ overload(helpers.dot_grad_right)(_dot_grad(False))
 @overload(helpers.log_or_zero)
 def _log_or_zero(x):
     if _is_array(x):
-        return lambda x: np.log(np.where(x > 0, x, 1.0))
-    return lambda x: np.log(x) if x > 0 else 0.0
+        return lambda x: np.log(np.where(x == 0, 1.0, x))
+    return lambda x: np.log(x) if x != 0 else 0.0
 
 
 @overload(helpers.trip_count)

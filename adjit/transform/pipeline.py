@@ -37,7 +37,7 @@ def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
-def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names):
+def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names, fingerprint=""):
     """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
     namer = Namer(names_in(source.tree))
     tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call))
@@ -48,6 +48,6 @@ def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names):
     adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive)
     cleanup.cleanup(adjoint)
     helpers = emit.helpers_used(adjoint, helper_names)
-    text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}")
+    text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}", fingerprint)
     return Generated(text=text, function=adjoint.name, line_map=emit.line_map(text, [adjoint]),
                      params=parameters(source), wrt=tuple(wrt), filename=source.filename)
