@@ -85,8 +85,8 @@ class GradFunction:
         if func.__closure__:
             namespace.update(inspect.getclosurevars(func).nonlocals)
         self._generated = pipeline.adjoint_module(
-            src, self.wrt, resolve.call_resolver(namespace), resolve.op_primitive, helpers.HELPERS,
-            compiling.fingerprint())
+            src, self.wrt, resolve.call_resolver(namespace), resolve.global_resolver(namespace),
+            resolve.op_primitive, helpers.HELPERS, compiling.fingerprint())
         self._python, self._path = compiling.load(self._generated, func.__name__)
         self._compiled = None
         self._signature = inspect.signature(func)

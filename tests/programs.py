@@ -8,6 +8,10 @@ import math
 
 import numpy as np
 
+SCALE = 0.5
+STEPS = 3
+WEIGHTS = np.ones(3)
+
 
 def recurrence(x, n):
     s = x
@@ -244,4 +248,11 @@ def self_copy_in_loop(x, n):
     s = x
     for i in range(n):
         s = s + s * x
+    return s
+
+
+def reads_global_constants(x):
+    s = x
+    for i in range(STEPS):
+        s = s * SCALE + np.sin(s) * math.pi
     return s

@@ -111,3 +111,10 @@ def returns_tuple(x):
 
 def complex_constant(x):
     return x * 1j  # refused: complex
+
+
+def reads_global_array(x):
+    return x * np.sum(GLOBAL_ARRAY)  # refused: global array
+
+
+GLOBAL_ARRAY = np.ones(3)

@@ -8,6 +8,7 @@ the object up in the rule registry.
 import builtins
 
 import gast
+import numpy as np
 
 from . import rules
 
@@ -49,6 +50,30 @@ def call_resolver(namespace):
             raise source.error(f"`{text}` is missing argument(s) {', '.join(missing)}", call)
         return prim
     return resolve_call
+
+
+def global_resolver(namespace):
+    """A `resolve_global(source, name_node)` for the transform, over `namespace`.
+
+    A global number is inlined as a constant, as Numba treats globals; any
+    other global value (an array, a module) must be passed as an argument.
+    """
+    def resolve_global(source, node):
+        text = gast.unparse(node).strip()
+        try:
+            value = callee_object(node, namespace)
+        except (KeyError, AttributeError):
+            raise source.error(f"`{text}` is not defined", node) from None
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return float(value)
+        raise source.error(
+            f"the global `{text}` is a {type(value).__name__}: only numbers can be read from "
+            "globals (they are compiled in as constants); pass it as an argument", node)
+    return resolve_global
 
 
 def op_primitive(name):

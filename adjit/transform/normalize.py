@@ -54,20 +54,26 @@ def op_name(op):
     return _OP_NAMES[type(op)]
 
 
-def normalize(source, namer, resolve_call):
+def normalize(source, namer, resolve_call, resolve_global):
     """Return the normalised copy of `source.tree`.
 
-    `resolve_call(call_node)` returns the `Primitive` for a call or raises
-    TransformError at the call's line.
+    `resolve_call(call_node)` returns the `Primitive` for a call, and
+    `resolve_global(name_node)` the number a global name stands for (it is
+    inlined, as Numba would); each raises TransformError at the user's line
+    when it cannot.
     """
-    return _Normalizer(source, namer, resolve_call).function(source.tree)
+    return _Normalizer(source, namer, resolve_call, resolve_global).function(source.tree)
 
 
 class _Normalizer:
-    def __init__(self, source, namer, resolve_call):
+    def __init__(self, source, namer, resolve_call, resolve_global):
         self.source = source
         self.namer = namer
         self.resolve_call = resolve_call
+        self.resolve_global = resolve_global
+        tree = source.tree
+        self.locals = {a.id for a in tree.args.args} | {
+            n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
     def function(self, fdef):
         body = self.block(fdef.body)
@@ -159,9 +165,12 @@ class _Normalizer:
         if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub) \
                 and _is_number(expr.operand):
             return gast.Constant(value=-expr.operand.value, kind=None)
-        if is_atom(expr):
-            return gast.Constant(value=expr.value, kind=None) if isinstance(expr, gast.Constant) \
-                else name(expr.id)
+        if isinstance(expr, gast.Constant):
+            return gast.Constant(value=expr.value, kind=None)
+        if isinstance(expr, gast.Attribute) or (isinstance(expr, gast.Name) and expr.id not in self.locals):
+            return gast.Constant(value=self.resolve_global(expr), kind=None)
+        if isinstance(expr, gast.Name):
+            return name(expr.id)
         rhs = self.rhs(expr, stmt, out)
         temp = self.namer.temp(self.base_name(rhs))
         out.append(assign(temp, rhs, stmt))
@@ -171,8 +180,9 @@ class _Normalizer:
         """Reduce `expr` to one operation on atoms, emitting temporaries for its operands."""
         expr_line = getattr(expr, "lineno", None) and expr
         where = expr_line or stmt
-        if is_atom(expr) or (isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
-                             and _is_number(expr.operand)):
+        if is_atom(expr) or isinstance(expr, gast.Attribute) or (
+                isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
+                and _is_number(expr.operand)):
             return self.atom(expr, where, out)
         if isinstance(expr, gast.BinOp):
             left = self.atom(expr.left, where, out)

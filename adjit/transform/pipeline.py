@@ -2,9 +2,10 @@
 
 source -> refuse -> normalize -> ssa -> copies -> activity -> reverse -> cleanup -> emit.
 Each pass is a pure function of its input tree; this module only strings
-them together. Rules come in through two callbacks so the compiler never
-imports the runtime: `resolve_call(source, call_node)` gives the Primitive of
-a call, `op_primitive(op_name)` the Primitive of an operator.
+them together. The user's namespace and the rules come in through callbacks,
+so the compiler never imports the runtime: `resolve_call(source, call_node)`
+gives the Primitive of a call, `resolve_global(source, name_node)` the number
+a global name holds, `op_primitive(op_name)` the Primitive of an operator.
 """
 
 import dataclasses
@@ -37,10 +38,12 @@ def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
-def adjoint_module(source, wrt, resolve_call, op_primitive, helper_names, fingerprint=""):
+def adjoint_module(source, wrt, resolve_call, resolve_global, op_primitive, helper_names,
+                   fingerprint=""):
     """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
     namer = Namer(names_in(source.tree))
-    tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call))
+    tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call),
+                               lambda node: resolve_global(source, node))
     tree = ssa.to_ssa(source, tree, namer)
     tree = copies.coalesce(tree)
     result = tree.body[-1].value.id

@@ -155,8 +155,8 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
         for element in node.elts:
             _check_expr(source, element)
         return
-    if isinstance(node, gast.Name):
-        return
+    if isinstance(node, gast.Name) or (isinstance(node, gast.Attribute) and _is_dotted(node)):
+        return      # a variable, or a global constant such as `math.pi`
     if isinstance(node, gast.Constant):
         if isinstance(node.value, complex):
             raise source.error("complex numbers are not supported", node)
