@@ -256,3 +256,11 @@ def reads_global_constants(x):
     for i in range(STEPS):
         s = s * SCALE + np.sin(s) * math.pi
     return s
+
+
+def carried_but_unread_in_loop(x, n):
+    t = x * 2.0
+    z = t * t
+    for i in range(n):
+        t = x * i
+    return z + t

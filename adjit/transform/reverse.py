@@ -75,7 +75,6 @@ class _Generator:
         body = fdef.body[:-1]
         self.inits = _adjoint_scopes(fdef, self.active | set(self.wrt))
         seed = self.adj(self.result)
-        params = [a.id for a in fdef.args.args]
         out = self.forward(body, rerun=False, snapshots=True)
         value = self.result
         if any(self.result in assigned_names(loop.body)
@@ -130,11 +129,12 @@ class _Generator:
             start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
                 (args[0], args[1], args[2] if len(args) == 3 else const(1))
             var = loop.target.id
-            reads = {n for s in loop.body for n in read_names(s)}
-            # Loop-carried: assigned in the body (at any depth) and alive
-            # outside it; those the body reads are saved every iteration.
-            inside = assigned_names(loop.body)
-            saved = [v for v in inside if v in self.defined_outside(loop) and v in reads]
+            # Loop-carried names (assigned in the body, at any depth, and alive
+            # outside it) are saved every iteration: the reverse iteration
+            # restores them, and after the last one they hold their values
+            # from before the loop again. Saves nobody reads are dead code.
+            outside = self.defined_outside(loop)
+            saved = [v for v in assigned_names(loop.body) if v in outside]
             unit = isinstance(step, gast.Constant) and step.value == 1
             if unit:
                 slot = name(var) if _is_zero(start) else binop(name(var), gast.Sub(), start)
