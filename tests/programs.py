@@ -264,3 +264,10 @@ def carried_but_unread_in_loop(x, n):
     for i in range(n):
         t = x * i
     return z + t
+
+
+def last_iteration_value(x, n):
+    for i in range(n):
+        t = np.sin(x * i)
+        w = t * x
+    return t * 2.0 + w

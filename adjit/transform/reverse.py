@@ -237,7 +237,7 @@ class _Generator:
         out = []
         if target in read_names(rhs):
             # `s = f(s)` (a back-edge): the incoming gradient must be read
-            # before the new gradient of `s` starts accumulating.
+            # before the gradient of the old `s` starts accumulating.
             incoming = self.namer.temp("g")
             out.append(assign(incoming, g))
             out.append(assign(g.id, call("zeros_like", name(g.id))))
@@ -256,7 +256,10 @@ class _Generator:
                 if prim.broadcast and self.may_broadcast(arg.id, target):
                     contribution = call("unbroadcast", contribution, name(arg.id))
                 out.append(self.accumulate(arg.id, contribution))
-        if getattr(stmt, "adjit_backedge", False) and g.id == self.adj(target):
+        if g.id == self.adj(target):
+            # The value just reversed is gone; the one it replaced (an earlier
+            # iteration's, say) has received no gradient yet. Cleanup drops
+            # this reset wherever nothing reads it.
             out.append(assign(g.id, call("zeros_like", name(g.id))))
         for s in out:
             gast.copy_location(s, stmt)
