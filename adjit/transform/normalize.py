@@ -178,8 +178,7 @@ class _Normalizer:
 
     def rhs(self, expr, stmt, out):
         """Reduce `expr` to one operation on atoms, emitting temporaries for its operands."""
-        expr_line = getattr(expr, "lineno", None) and expr
-        where = expr_line or stmt
+        where = expr if getattr(expr, "lineno", None) else stmt   # for multi-line statements
         if is_atom(expr) or isinstance(expr, gast.Attribute) or (
                 isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
                 and _is_number(expr.operand)):
