@@ -118,3 +118,11 @@ def reads_global_array(x):
 
 
 GLOBAL_ARRAY = np.ones(3)
+
+
+def reads_value_only_an_earlier_loop_assigns(x, n):
+    for i in range(n):
+        t = x * i
+    for j in range(n):  # refused: t may be unassigned when the loop starts
+        t = t + x
+    return t

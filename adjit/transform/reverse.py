@@ -201,9 +201,10 @@ class _Generator:
         return out
 
     def reverse_loop(self, loop):
+        # Even a loop with no adjoint statements is reversed: restoring its
+        # loop-carried names gives earlier statements the values they read.
+        # Cleanup removes whatever of it nothing reads.
         adjoint = self.init_adjoints(id(loop.body)) + self.reverse(loop.body)
-        if not adjoint:
-            return []
         facts = self.loop_facts(loop)
         var = loop.target.id
         body = []

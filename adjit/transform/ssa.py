@@ -41,6 +41,34 @@ def assigned_names(stmts):
     return list(dict.fromkeys(found))
 
 
+def reads_before_writes(stmts):
+    """Names `stmts` may read before assigning them (on some path)."""
+    found = set()
+
+    def visit(block, written):
+        for stmt in block:
+            if isinstance(stmt, gast.Assign):
+                found.update(set(read_names(stmt.value)) - written)
+                written.add(stmt.targets[0].id)
+            elif isinstance(stmt, gast.AugAssign):
+                found.update((set(read_names(stmt.value)) | {stmt.target.id}) - written)
+                written.add(stmt.target.id)
+            elif isinstance(stmt, gast.If):
+                found.update(set(read_names(stmt.test)) - written)
+                then_written = visit(stmt.body, set(written))
+                else_written = visit(stmt.orelse, set(written))
+                written |= then_written & else_written
+            elif isinstance(stmt, gast.For):
+                found.update(set(read_names(stmt.iter)) - written)
+                visit(stmt.body, written | {stmt.target.id})
+            elif isinstance(stmt, gast.Return) and stmt.value is not None:
+                found.update(set(read_names(stmt.value)) - written)
+        return written
+
+    visit(stmts, set())
+    return found
+
+
 def read_names(node):
     return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
 
@@ -52,6 +80,7 @@ class _Renamer:
         self.locals = set(assigned_names(fdef.body)) | set(params)
         self.defined = set(params)   # names already written somewhere (function-wide)
         self.loop_vars = set()
+        self.maybe_unassigned = set()   # versions assigned only inside a loop body
         self.assigned_plainly = {t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
                                        for t in node.targets} | set(params)
 
@@ -109,6 +138,8 @@ class _Renamer:
                         then_body.append(gast.copy_location(assign(merge, name(then_env[var])), stmt))
                         else_body.append(gast.copy_location(assign(merge, name(else_env[var])), stmt))
                         merged[var] = merge
+                        if {then_env[var], else_env[var]} & self.maybe_unassigned:
+                            self.maybe_unassigned.add(merge)
                     else:
                         merged[var] = then_env[var]
             # A variable assigned on one path only is unassigned after the `if`.
@@ -124,8 +155,23 @@ class _Renamer:
             self.defined.add(target)
             self.loop_vars.add(var)
             stmt.target.id = target
-            carried = [v for v in assigned_names(stmt.body) if v in env]
+            read_first = reads_before_writes(stmt.body)
+            carried = []
+            local = []          # assigned in the body, maybe unassigned before it
             body_env = dict(env)
+            for v in assigned_names(stmt.body):
+                if v not in env:
+                    continue
+                if env[v] not in self.maybe_unassigned:
+                    carried.append(v)
+                elif v in read_first:
+                    raise self.source.error(
+                        f"`{v}` may be unassigned when this loop starts (it is assigned only "
+                        "inside an earlier loop) and the loop reads it; assign it before the loop",
+                        stmt)
+                else:
+                    local.append(v)     # only overwritten here: local to the body
+                    del body_env[v]
             body_env[var] = target
             body, end_env = self.block(stmt.body, body_env)
             for v in carried:
@@ -136,8 +182,9 @@ class _Renamer:
             # own name; names first assigned in the body hold the last
             # iteration's value; the loop variable is not readable.
             for v, version in end_env.items():
-                if v not in env and v != var:
+                if v != var and (v not in env or v in local):
                     env[v] = version
+                    self.maybe_unassigned.add(version)
             out.append(stmt)
         else:
             out.append(stmt)
