@@ -14,7 +14,7 @@ import numpy as np
 
 from .runtime import compile as compiling
 from .runtime import helpers, resolve
-from .transform import TransformError, pipeline, source as source_pass
+from .transform import TransformError, pipeline
 
 
 def _wrt_names(params, wrt, fname):
@@ -60,9 +60,10 @@ def _check_differentiable(name, value):
 def _like(grad, value):
     """`grad` with the type and shape of `value`."""
     if isinstance(value, np.ndarray):
-        return np.asarray(grad, dtype=value.dtype).reshape(value.shape).copy() \
-            if not (isinstance(grad, np.ndarray) and grad.dtype == value.dtype
-                    and grad.shape == value.shape) else grad
+        grad = np.asarray(grad)
+        if grad.dtype != value.dtype or grad.shape != value.shape:
+            grad = grad.astype(value.dtype).reshape(value.shape)
+        return grad
     if isinstance(value, np.floating):
         return type(value)(grad)
     return float(grad)
@@ -78,7 +79,7 @@ class GradFunction:
         self.__wrapped__ = func
         self.jit = jit
         self.preserve_result = preserve_result
-        src = pipeline.read_function(func)
+        src = self._source = pipeline.read_function(func)
         self._params = pipeline.parameters(src)
         self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
         namespace = dict(getattr(func, "__globals__", {}))
@@ -118,9 +119,8 @@ class GradFunction:
         lineno, reason = compiling.user_line(exc, self._generated, self._path)
         filename = self._generated.filename
         if self.jit is True:
-            line = source_pass.get_source(self.__wrapped__).line(lineno)
             raise TransformError(f"Numba cannot compile this function: {reason}", filename, lineno,
-                                 line) from exc
+                                 self._source.line(lineno)) from exc
         self._compiled = False
         if not self._warned:
             self._warned = True

@@ -5,8 +5,9 @@ name. Output: a new `FunctionDef` `<name>_adjoint(*params, b<result>=1.0)`
 returning `(result, gradient)` (a tuple of gradients for several `wrt`).
 
 The forward sweep is the function itself. Each `for` loop not nested in
-another loop saves, at the start of every iteration, the loop-carried names
-its body reads, in a stack preallocated with the loop's trip count.
+another loop saves, at the start of every iteration, its loop-carried names
+(assigned in the body and alive outside it) in stacks preallocated with the
+loop's trip count.
 
 The reverse sweep walks the statements backwards. An assignment's adjoint
 comes from its primitive's rule template; an `if` reverses the branch the
