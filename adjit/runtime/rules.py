@@ -86,27 +86,27 @@ def markdown_table():
 
 # ---- operators ---------------------------------------------------------
 
-@defrule("add", broadcast=True)
+@defrule("add", (np.add, "np.add"), broadcast=True)
 def add(g, ans, x, y):
     return g, g
 
 
-@defrule("sub", broadcast=True)
+@defrule("sub", (np.subtract, "np.subtract"), broadcast=True)
 def sub(g, ans, x, y):
     return g, -g
 
 
-@defrule("mul", broadcast=True)
+@defrule("mul", (np.multiply, "np.multiply"), broadcast=True)
 def mul(g, ans, x, y):
     return g * y, g * x
 
 
-@defrule("div", broadcast=True)
+@defrule("div", (np.divide, "np.divide"), broadcast=True)
 def div(g, ans, x, y):
     return g / y, -g * x / (y * y)
 
 
-@defrule("pow", broadcast=True)
+@defrule("pow", (np.power, "np.power"), (math.pow, "math.pow"), broadcast=True)
 def pow_(g, ans, x, y):
     return g * y * x ** (y - 1), g * ans * log_or_zero(x)
 
@@ -126,12 +126,12 @@ def matmul(g, ans, x, y):
     return dot_grad_left(g, x, y), dot_grad_right(g, x, y)
 
 
-@defrule("neg")
+@defrule("neg", (np.negative, "np.negative"))
 def neg(g, ans, x):
     return -g
 
 
-@defrule("pos")
+@defrule("pos", (np.positive, "np.positive"))
 def pos(g, ans, x):
     return g
 
@@ -223,17 +223,92 @@ def cosh(g, ans, x):
     return g * np.sinh(x)
 
 
+@defrule((np.exp2, "np.exp2"))
+def exp2(g, ans, x):
+    return g * ans * np.log(2.0)
+
+
+@defrule((np.log2, "np.log2"), (math.log2, "math.log2"))
+def log2(g, ans, x):
+    return g / (x * np.log(2.0))
+
+
+@defrule((np.log10, "np.log10"), (math.log10, "math.log10"))
+def log10(g, ans, x):
+    return g / (x * np.log(10.0))
+
+
+@defrule((np.cbrt, "np.cbrt"))
+def cbrt(g, ans, x):
+    return g / (3.0 * ans * ans)
+
+
+@defrule((np.square, "np.square"))
+def square(g, ans, x):
+    return g * 2.0 * x
+
+
+@defrule((np.reciprocal, "np.reciprocal"))
+def reciprocal(g, ans, x):
+    return -g * ans * ans
+
+
+@defrule((np.arcsinh, "np.arcsinh"), (math.asinh, "math.asinh"))
+def arcsinh(g, ans, x):
+    return g / np.sqrt(x * x + 1.0)
+
+
+@defrule((np.arccosh, "np.arccosh"), (math.acosh, "math.acosh"))
+def arccosh(g, ans, x):
+    return g / np.sqrt(x * x - 1.0)
+
+
+@defrule((np.arctanh, "np.arctanh"), (math.atanh, "math.atanh"))
+def arctanh(g, ans, x):
+    return g / (1.0 - x * x)
+
+
+@defrule((np.deg2rad, "np.deg2rad"), (np.radians, "np.radians"), (math.radians, "math.radians"))
+def deg2rad(g, ans, x):
+    return g * (np.pi / 180.0)
+
+
+@defrule((np.rad2deg, "np.rad2deg"), (np.degrees, "np.degrees"), (math.degrees, "math.degrees"))
+def rad2deg(g, ans, x):
+    return g * (180.0 / np.pi)
+
+
+@defrule((np.hypot, "np.hypot"), (math.hypot, "math.hypot"), broadcast=True)
+def hypot(g, ans, x, y):
+    return g * x / ans, g * y / ans
+
+
+@defrule((np.arctan2, "np.arctan2"), (math.atan2, "math.atan2"), broadcast=True)
+def arctan2(g, ans, x, y):
+    return g * y / (x * x + y * y), -g * x / (x * x + y * y)
+
+
+@defrule((np.logaddexp, "np.logaddexp"), broadcast=True)
+def logaddexp(g, ans, x, y):
+    return g * np.exp(x - ans), g * np.exp(y - ans)
+
+
+@defrule((np.logaddexp2, "np.logaddexp2"), broadcast=True)
+def logaddexp2(g, ans, x, y):
+    return g * np.exp2(x - ans), g * np.exp2(y - ans)
+
+
 @defrule((builtins.abs, "abs"), (np.abs, "np.abs"), (math.fabs, "math.fabs"))
 def absolute(g, ans, x):
     return g * np.sign(x)
 
 
-@defrule((np.maximum, "np.maximum"), broadcast=True)
+@defrule((np.maximum, "np.maximum"), (np.fmax, "np.fmax"), (builtins.max, "max"), broadcast=True)
 def maximum(g, ans, x, y):
     return g * ((x > y) + 0.5 * (x == y)), g * ((y > x) + 0.5 * (x == y))
 
 
-@defrule((np.minimum, "np.minimum"), broadcast=True)
+@defrule((np.minimum, "np.minimum"), (np.fmin, "np.fmin"), (builtins.min, "min"), broadcast=True)
 def minimum(g, ans, x, y):
     return g * ((x < y) + 0.5 * (x == y)), g * ((y < x) + 0.5 * (x == y))
 
