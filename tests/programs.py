@@ -271,3 +271,11 @@ def last_iteration_value(x, n):
         t = np.sin(x * i)
         w = t * x
     return t * 2.0 + w
+
+
+def shadows_helper_names(x, n):
+    zeros_like = x * 2.0
+    restore = zeros_like
+    for i in range(n):
+        restore = restore * 0.5 + np.sin(zeros_like)
+    return restore

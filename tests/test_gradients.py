@@ -62,6 +62,7 @@ CASES = [
       (P.reads_global_constants, [normal()], 0),
     (P.carried_but_unread_in_loop, [normal(), const(4)], 0),
     (P.last_iteration_value, [normal(), const(5)], 0),
+    (P.shadows_helper_names, [normal(), const(3)], 0),
 ]
 
 IDS = [f"{case[0].__name__}-{i}" for i, case in enumerate(CASES)]

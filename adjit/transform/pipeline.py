@@ -41,10 +41,11 @@ def parameters(source):
 def adjoint_module(source, wrt, resolve_call, resolve_global, op_primitive, helper_names,
                    fingerprint=""):
     """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
-    namer = Namer(names_in(source.tree))
+    reserved = set(helper_names) | {"np", "math"}
+    namer = Namer(names_in(source.tree) | reserved)
     tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call),
                                lambda node: resolve_global(source, node))
-    tree = ssa.to_ssa(source, tree, namer)
+    tree = ssa.to_ssa(source, tree, namer, reserved)
     tree = copies.coalesce(tree)
     result = tree.body[-1].value.id
     active = activity.active_names(tree, wrt, result, op_primitive)

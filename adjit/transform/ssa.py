@@ -20,9 +20,16 @@ import gast
 from .normalize import assign, name
 
 
-def to_ssa(source, fdef, namer):
+def to_ssa(source, fdef, namer, reserved=()):
+    """Rename `fdef` into SSA form; local names in `reserved` (names generated
+    code uses for modules and helpers) are renamed on their first assignment."""
     params = [a.id for a in fdef.args.args]
+    for arg in fdef.args.args:
+        if arg.id in reserved:
+            raise source.error(f"an argument named `{arg.id}` would hide what adjit's generated "
+                               "code calls by that name; rename the argument", fdef)
     renamer = _Renamer(source, namer, fdef, params)
+    renamer.defined |= set(reserved)
     env = {p: p for p in params}
     body, _ = renamer.block(fdef.body, env)
     fdef.body = body
