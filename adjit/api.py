@@ -87,7 +87,7 @@ class GradFunction:
             namespace.update(inspect.getclosurevars(func).nonlocals)
         self._generated = pipeline.adjoint_module(
             src, self.wrt, resolve.call_resolver(namespace), resolve.global_resolver(namespace),
-            resolve.op_primitive, helpers.HELPERS, compiling.fingerprint())
+            resolve.resolve_method, resolve.op_primitive, helpers.HELPERS, compiling.fingerprint())
         self._python, self._path = compiling.load(self._generated, func.__name__)
         self._compiled = None
         self._signature = inspect.signature(func)

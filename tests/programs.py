@@ -279,3 +279,9 @@ def shadows_helper_names(x, n):
     for i in range(n):
         restore = restore * 0.5 + np.sin(zeros_like)
     return restore
+
+
+def array_methods(a, v):
+    w = a.dot(v) + a.T.dot(v * 2.0)
+    c = w.copy()
+    return c.sum() + (a * a).mean() + w.max() - (v * 3.0).min() + a.transpose().sum()

@@ -126,3 +126,8 @@ def reads_value_only_an_earlier_loop_assigns(x, n):
     for j in range(n):  # refused: t may be unassigned when the loop starts
         t = t + x
     return t
+
+
+def uses_shape_attribute(x):
+    n = x.shape  # refused: .shape not supported yet
+    return x * 2.0

@@ -63,6 +63,7 @@ CASES = [
     (P.carried_but_unread_in_loop, [normal(), const(4)], 0),
     (P.last_iteration_value, [normal(), const(5)], 0),
     (P.shadows_helper_names, [normal(), const(3)], 0),
+    (P.array_methods, [normal((3, 3)), normal((3,))], (0, 1)),
 ]
 
 IDS = [f"{case[0].__name__}-{i}" for i, case in enumerate(CASES)]

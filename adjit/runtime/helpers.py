@@ -49,6 +49,14 @@ def broadcast_like(grad, x):
     return grad
 
 
+def extremum_grad(g, ans, x):
+    """Adjoint of `np.max(x)` / `np.min(x)`: `g` shared equally by the elements equal to `ans`."""
+    if isinstance(x, np.ndarray):
+        mask = (x == ans).astype(np.float64)
+        return g * mask / np.sum(mask)
+    return g
+
+
 def size_of(x):
     """Number of elements of `x` (1 for a scalar)."""
     return x.size if isinstance(x, np.ndarray) else 1
@@ -110,5 +118,6 @@ def restore(stack, slot, like):
     return stack[slot]
 
 
-HELPERS = ("zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "dot_grad_left",
+HELPERS = ("zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
+           "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "restore")

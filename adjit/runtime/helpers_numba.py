@@ -83,6 +83,16 @@ def _broadcast_like(grad, x):
     return lambda grad, x: grad
 
 
+@overload(helpers.extremum_grad)
+def _extremum_grad(g, ans, x):
+    if _is_array(x):
+        def impl(g, ans, x):
+            mask = (x == ans).astype(np.float64)
+            return g * mask / np.sum(mask)
+        return impl
+    return lambda g, ans, x: g
+
+
 @overload(helpers.size_of)
 def _size_of(x):
     if _is_array(x):

@@ -36,20 +36,36 @@ def call_resolver(namespace):
         if prim is None:
             raise source.error(
                 f"`{text}` has no gradient rule: adjit cannot differentiate a call to it", call)
-        if len(call.args) > len(prim.params):
-            raise source.error(
-                f"`{text}` takes at most {len(prim.params)} argument(s) here, got {len(call.args)}",
-                call)
-        given = set(prim.params[:len(call.args)])
-        for keyword in call.keywords:
-            if keyword.arg not in prim.params or keyword.arg in given:
-                raise source.error(f"`{text}` has no argument `{keyword.arg}` adjit understands", call)
-            given.add(keyword.arg)
-        missing = [p for p in prim.params if p not in given and p not in dict(prim.defaults)]
-        if missing:
-            raise source.error(f"`{text}` is missing argument(s) {', '.join(missing)}", call)
+        check_arguments(source, prim, call, text)
         return prim
     return resolve_call
+
+
+def resolve_method(source, call, attr):
+    """The Primitive for `value.attr(...)` (or the attribute `value.attr`), with
+    `call.args` holding the value first and then the method's arguments."""
+    obj = rules.METHODS.get(attr)
+    if obj is None:
+        raise source.error(f"the array method or attribute `.{attr}` is not supported", call)
+    prim = rules.lookup(obj)
+    check_arguments(source, prim, call, f".{attr}")
+    return prim
+
+
+def check_arguments(source, prim, call, text):
+    """Refuse a call whose arguments do not fit the primitive's parameters."""
+    if len(call.args) > len(prim.params):
+        raise source.error(
+            f"`{text}` takes at most {len(prim.params)} argument(s) here, got {len(call.args)}",
+            call)
+    given = set(prim.params[:len(call.args)])
+    for keyword in call.keywords:
+        if keyword.arg not in prim.params or keyword.arg in given:
+            raise source.error(f"`{text}` has no argument `{keyword.arg}` adjit understands", call)
+        given.add(keyword.arg)
+    missing = [p for p in prim.params if p not in given and p not in dict(prim.defaults)]
+    if missing:
+        raise source.error(f"`{text}` is missing argument(s) {', '.join(missing)}", call)
 
 
 def global_resolver(namespace):

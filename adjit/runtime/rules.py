@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from ..transform.templates import primitive_from_rule
-from .helpers import broadcast_like, dot_grad_left, dot_grad_right, log_or_zero, size_of  # noqa: F401
+from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
+                      log_or_zero, size_of)
 
 _RULES = {}        # key -> (rule function, spelling, options)
 _PRIMITIVES = {}   # key -> Primitive, built on first use
@@ -131,7 +132,7 @@ def neg(g, ans, x):
     return -g
 
 
-@defrule("pos", (np.positive, "np.positive"))
+@defrule("pos", (np.positive, "np.positive"), (np.copy, "np.copy"))
 def pos(g, ans, x):
     return g
 
@@ -323,3 +324,19 @@ def sum_(g, ans, x):
 @defrule((np.mean, "np.mean"), shape="scalar")
 def mean(g, ans, x):
     return broadcast_like(g, x) / size_of(x)
+
+
+@defrule((np.max, "np.max"), (np.min, "np.min"), shape="scalar")
+def extremum(g, ans, x):
+    return extremum_grad(g, ans, x)
+
+
+@defrule((np.transpose, "np.transpose"), shape="unknown")
+def transpose(g, ans, x):
+    return np.transpose(g)
+
+
+# Methods and attributes of arrays, as the functions they mean: `x.sum()` is
+# `np.sum(x)`, `x.T` is `np.transpose(x)`.
+METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "copy": np.copy, "max": np.max,
+           "min": np.min, "transpose": np.transpose, "T": np.transpose}

@@ -54,23 +54,27 @@ def op_name(op):
     return _OP_NAMES[type(op)]
 
 
-def normalize(source, namer, resolve_call, resolve_global):
+def normalize(source, namer, resolve_call, resolve_global, resolve_method):
     """Return the normalised copy of `source.tree`.
 
-    `resolve_call(call_node)` returns the `Primitive` for a call, and
+    `resolve_call(call_node)` returns the `Primitive` for a call,
     `resolve_global(name_node)` the number a global name stands for (it is
-    inlined, as Numba would); each raises TransformError at the user's line
-    when it cannot.
+    inlined, as Numba would), and `resolve_method(call_node, attr)` the
+    Primitive an array method or attribute means (`x.sum()` is `np.sum(x)`;
+    the call's arguments start with the array). Each raises TransformError at
+    the user's line when it cannot.
     """
-    return _Normalizer(source, namer, resolve_call, resolve_global).function(source.tree)
+    return _Normalizer(source, namer, resolve_call, resolve_global,
+                       resolve_method).function(source.tree)
 
 
 class _Normalizer:
-    def __init__(self, source, namer, resolve_call, resolve_global):
+    def __init__(self, source, namer, resolve_call, resolve_global, resolve_method):
         self.source = source
         self.namer = namer
         self.resolve_call = resolve_call
         self.resolve_global = resolve_global
+        self.resolve_method = resolve_method
         tree = source.tree
         self.locals = {a.id for a in tree.args.args} | {
             n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
@@ -167,7 +171,8 @@ class _Normalizer:
             return gast.Constant(value=-expr.operand.value, kind=None)
         if isinstance(expr, gast.Constant):
             return gast.Constant(value=expr.value, kind=None)
-        if isinstance(expr, gast.Attribute) or (isinstance(expr, gast.Name) and expr.id not in self.locals):
+        if (isinstance(expr, gast.Attribute) and not self.is_method(expr)) or (
+                isinstance(expr, gast.Name) and expr.id not in self.locals):
             return gast.Constant(value=self.resolve_global(expr), kind=None)
         if isinstance(expr, gast.Name):
             return name(expr.id)
@@ -179,7 +184,7 @@ class _Normalizer:
     def rhs(self, expr, stmt, out):
         """Reduce `expr` to one operation on atoms, emitting temporaries for its operands."""
         where = expr if getattr(expr, "lineno", None) else stmt   # for multi-line statements
-        if is_atom(expr) or isinstance(expr, gast.Attribute) or (
+        if is_atom(expr) or (isinstance(expr, gast.Attribute) and not self.is_method(expr)) or (
                 isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
                 and _is_number(expr.operand)):
             return self.atom(expr, where, out)
@@ -206,8 +211,17 @@ class _Normalizer:
         if isinstance(expr, gast.BoolOp):
             values = [self.atom(v, where, out) for v in expr.values]
             return gast.BoolOp(op=expr.op, values=values)
-        if isinstance(expr, gast.Call):
+        if isinstance(expr, gast.Attribute):        # `x.T`: a method without arguments
+            expr = gast.Call(func=expr, args=[], keywords=[])
+        if isinstance(expr, gast.Call) and self.is_method(expr.func):
+            method = gast.Call(func=expr.func, args=[expr.func.value] + expr.args,
+                               keywords=expr.keywords)
+            gast.copy_location(method, expr)
+            prim = self.resolve_method(method, expr.func.attr)
+            expr = method
+        elif isinstance(expr, gast.Call):
             prim = self.resolve_call(expr)
+        if isinstance(expr, gast.Call):
             args = [self.atom(a, where, out) for a in expr.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, where, out))
                         for k in expr.keywords]
@@ -215,6 +229,16 @@ class _Normalizer:
             call.adjit_primitive = prim
             return call
         raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
+
+    def is_method(self, node):
+        """Whether the Attribute `node` is a method or attribute of an array
+        (`x.sum`, `(a @ b).T`) rather than a module's name (`np.sin`, `math.pi`)."""
+        if not isinstance(node, gast.Attribute):
+            return False
+        root = node.value
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        return not isinstance(root, gast.Name) or root.id in self.locals
 
     def base_name(self, rhs):
         if isinstance(rhs, (gast.BinOp, gast.UnaryOp)):

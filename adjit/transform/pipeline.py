@@ -5,7 +5,8 @@ Each pass is a pure function of its input tree; this module only strings
 them together. The user's namespace and the rules come in through callbacks,
 so the compiler never imports the runtime: `resolve_call(source, call_node)`
 gives the Primitive of a call, `resolve_global(source, name_node)` the number
-a global name holds, `op_primitive(op_name)` the Primitive of an operator.
+a global name holds, `resolve_method(source, call_node, attr)` the Primitive
+of an array method, `op_primitive(op_name)` the Primitive of an operator.
 """
 
 import dataclasses
@@ -38,13 +39,14 @@ def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
-def adjoint_module(source, wrt, resolve_call, resolve_global, op_primitive, helper_names,
-                   fingerprint=""):
+def adjoint_module(source, wrt, resolve_call, resolve_global, resolve_method, op_primitive,
+                   helper_names, fingerprint=""):
     """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
     reserved = set(helper_names) | {"np", "math"}
     namer = Namer(names_in(source.tree) | reserved)
     tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call),
-                               lambda node: resolve_global(source, node))
+                               lambda node: resolve_global(source, node),
+                               lambda call, attr: resolve_method(source, call, attr))
     tree = ssa.to_ssa(source, tree, namer, reserved)
     tree = copies.coalesce(tree)
     result = tree.body[-1].value.id

@@ -156,7 +156,10 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
             _check_expr(source, element)
         return
     if isinstance(node, gast.Name) or (isinstance(node, gast.Attribute) and _is_dotted(node)):
-        return      # a variable, or a global constant such as `math.pi`
+        return      # a variable, a global constant such as `math.pi`, or `x.T`
+    if isinstance(node, gast.Attribute):
+        _check_expr(source, node.value)     # an attribute of a computed array: `(a @ b).T`
+        return
     if isinstance(node, gast.Constant):
         if isinstance(node.value, complex):
             raise source.error("complex numbers are not supported", node)
@@ -190,7 +193,9 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
             _check_expr(source, value, condition=condition)
         return
     if isinstance(node, gast.Call):
-        if not _is_dotted(node.func):
+        if isinstance(node.func, gast.Attribute) and not _is_dotted(node.func):
+            _check_expr(source, node.func.value)     # a method of a computed array: `(x * 2).sum()`
+        elif not _is_dotted(node.func):
             raise source.error("only calls of named functions (`f(x)`, `np.sin(x)`) are supported", node)
         for arg in node.args:
             if isinstance(arg, gast.Starred):
