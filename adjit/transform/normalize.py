@@ -212,7 +212,7 @@ class _Normalizer:
             values = [self.atom(v, where, out) for v in expr.values]
             return gast.BoolOp(op=expr.op, values=values)
         if isinstance(expr, gast.Attribute):        # `x.T`: a method without arguments
-            expr = gast.Call(func=expr, args=[], keywords=[])
+            expr = gast.copy_location(gast.Call(func=expr, args=[], keywords=[]), where)
         if isinstance(expr, gast.Call) and self.is_method(expr.func):
             method = gast.Call(func=expr.func, args=[expr.func.value] + expr.args,
                                keywords=expr.keywords)
