@@ -1,7 +1,8 @@
 """Random array programs for property tests: broadcasting, reductions, loops, branches.
 
 `source(rng)` writes `def prog(a, x, y, n):` where `a` is a scalar, `x` has
-shape (3,) and `y` shape (2, 3). Expressions mix shapes through broadcasting,
+shape (3,) and `y` shape (2, 3). Expressions read elements, rows, columns and
+slices (`x[1]`, `y[0]`, `y[:, 2]`, `x[1:]`), mix shapes through broadcasting,
 reduce them (`np.sum`, `np.mean`, `np.dot`, `@`), and pass them through
 bounded functions, so values stay finite. Loops update a variable in place of
 itself (loop-carried); branches test `np.sum(...) > c`.
@@ -30,7 +31,16 @@ class _Writer:
         choice = r.random()
         if depth > 2 or choice < 0.3:
             name = r.choice(sorted(self.shapes))
-            return name, self.shapes[name]
+            shape = self.shapes[name]
+            if r.random() < 0.3 and shape == (3,):
+                return r.choice([(f"{name}[{r.randint(-3, 2)}]", ()),
+                                 (f"np.sum({name}[1:] * {name}[:-1])", ())])
+            if r.random() < 0.3 and shape == (2, 3):
+                return r.choice([(f"{name}[{r.randint(0, 1)}]", (3,)),
+                                 (f"{name}[{r.randint(0, 1)}, {r.randint(-3, 2)}]", ()),
+                                 (f"{name}[0:1]", (1, 3)),
+                                 (f"np.sum({name}[:, {r.randint(0, 2)}])", ())])
+            return name, shape
         if choice < 0.5:
             e, s = self.expr(depth + 1)
             f = r.choice(UNARY)

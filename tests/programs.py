@@ -285,3 +285,23 @@ def array_methods(a, v):
     w = a.dot(v) + a.T.dot(v * 2.0)
     c = w.copy()
     return c.sum() + (a * a).mean() + w.max() - (v * 3.0).min() + a.transpose().sum()
+
+
+def rosenbrock_loop(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        a = x[i + 1] - x[i] ** 2
+        b = 1.0 - x[i]
+        s = s + 100.0 * a * a + b * b
+    return s
+
+
+def subscripts(x, m):
+    a = x[0] * x[-1] + np.sum(x[1:] * x[:-1])
+    b = np.sum(m[:, 0] * m[1, :]) + m[1, 2] * np.sum(m[0:2, 1:3])
+    c = np.sum(x[::2]) + np.sum(m.T[0])
+    return a * b + c
+
+
+def repeated_index(x, idx):
+    return np.sum(x[idx] * x[idx])

@@ -131,3 +131,9 @@ def reads_value_only_an_earlier_loop_assigns(x, n):
 def uses_shape_attribute(x):
     n = x.shape  # refused: .shape not supported yet
     return x * 2.0
+
+
+def writes_into_array(x):
+    y = x * 2.0
+    y[0] = 1.0  # refused: array writes not supported yet
+    return np.sum(y)

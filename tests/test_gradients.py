@@ -64,6 +64,9 @@ CASES = [
     (P.last_iteration_value, [normal(), const(5)], 0),
     (P.shadows_helper_names, [normal(), const(3)], 0),
     (P.array_methods, [normal((3, 3)), normal((3,))], (0, 1)),
+    (P.rosenbrock_loop, [normal((6,))], 0),
+    (P.subscripts, [normal((5,)), normal((3, 3))], (0, 1)),
+    (P.repeated_index, [normal((4,)), const(np.array([0, 2, 2, 3, 0]))], 0),
 ]
 
 IDS = [f"{case[0].__name__}-{i}" for i, case in enumerate(CASES)]

@@ -57,6 +57,12 @@ def extremum_grad(g, ans, x):
     return g
 
 
+def add_at(array, index, value):
+    """`array[index] += value`, in place, adding once per repeated index; returns `array`."""
+    np.add.at(array, index, value)
+    return array
+
+
 def size_of(x):
     """Number of elements of `x` (1 for a scalar)."""
     return x.size if isinstance(x, np.ndarray) else 1
@@ -118,6 +124,6 @@ def restore(stack, slot, like):
     return stack[slot]
 
 
-HELPERS = ("zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
+HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "restore")

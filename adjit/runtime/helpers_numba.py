@@ -93,6 +93,26 @@ def _extremum_grad(g, ans, x):
     return lambda g, ans, x: g
 
 
+@overload(helpers.add_at)
+def _add_at(array, index, value):
+    if isinstance(index, types.Array) and isinstance(index.dtype, types.Integer):
+        # Integer-array index: add once per entry, so repeated indices accumulate.
+        if index.ndim != 1:
+            return None
+        scalar = _is_scalar(value)
+
+        def scatter(array, index, value):
+            for k in range(index.shape[0]):
+                array[index[k]] += value if scalar else value[k]
+            return array
+        return scatter
+
+    def add(array, index, value):
+        array[index] += value
+        return array
+    return add
+
+
 @overload(helpers.size_of)
 def _size_of(x):
     if _is_array(x):

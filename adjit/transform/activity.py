@@ -39,6 +39,8 @@ def differentiable_operands(rhs, op_primitive):
     """Names in `rhs` through which a derivative can flow."""
     if isinstance(rhs, gast.Name):
         return {rhs.id}
+    if isinstance(rhs, gast.Subscript):
+        return {rhs.value.id} if isinstance(rhs.value, gast.Name) else set()
     if not isinstance(rhs, (gast.BinOp, gast.UnaryOp, gast.Call)):
         return set()    # constants, comparisons, and/or
     prim, bound = primitive_and_arguments(rhs, op_primitive)

@@ -19,9 +19,15 @@ import gast
 
 
 def cleanup(fdef):
+    # Adjoints updated in place (`bx = add_at(bx, i, g)`) must never share
+    # their array: they keep `b = b + c` (a fresh array) and are never what
+    # another adjoint is set to.
+    in_place = {n.targets[0].id for n in gast.walk(fdef)
+                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
+                and isinstance(n.value.func, gast.Name) and n.value.func.id == "add_at"}
     changed = True
     while changed:
-        _known_zeros(fdef.body, set(), mutate=True)
+        _known_zeros(fdef.body, set(), mutate=True, in_place=in_place)
         _propagate_copies(fdef.body)
         changed = _dead_code(fdef)
     return fdef
@@ -33,7 +39,7 @@ def _is_zeros(rhs):
     return isinstance(rhs, gast.Call) and isinstance(rhs.func, gast.Name) and rhs.func.id == "zeros_like"
 
 
-def _known_zeros(stmts, zero, mutate):
+def _known_zeros(stmts, zero, mutate, in_place=frozenset()):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
@@ -45,23 +51,24 @@ def _known_zeros(stmts, zero, mutate):
                 continue
             if (isinstance(rhs, gast.BinOp) and isinstance(rhs.op, gast.Add)
                     and isinstance(rhs.left, gast.Name) and rhs.left.id == t and t in zero
-                    and t not in _reads(rhs.right)):
+                    and t not in _reads(rhs.right)
+                    and t not in in_place and not _reads(rhs.right) & in_place):
                 if mutate:
                     stmt.value = rhs.right
             zero.discard(t)
         elif isinstance(stmt, gast.If):
-            then_zero = _known_zeros(stmt.body, set(zero), mutate)
-            else_zero = _known_zeros(stmt.orelse, set(zero), mutate)
+            then_zero = _known_zeros(stmt.body, set(zero), mutate, in_place)
+            else_zero = _known_zeros(stmt.orelse, set(zero), mutate, in_place)
             zero.intersection_update(then_zero & else_zero)
         elif isinstance(stmt, gast.For):
             head = set(zero)
             while True:
-                end = _known_zeros(stmt.body, set(head), mutate=False)
+                end = _known_zeros(stmt.body, set(head), False, in_place)
                 new_head = zero & end
                 if new_head == head:
                     break
                 head = new_head
-            _known_zeros(stmt.body, set(head), mutate)
+            _known_zeros(stmt.body, set(head), mutate, in_place)
             zero.intersection_update(head)
     return zero
 

@@ -7,6 +7,7 @@ which every statement is one of
     name = atom OP atom               (BinOp, Compare, BoolOp of atoms)
     name = OP atom                    (UnaryOp)
     name = f(atom, ..., kw=atom)      (a call of a known primitive)
+    name = atom[index]                (an index of atoms, slices of atoms, or a tuple of them)
     if name: ...  [else: ...]
     for name in range(atom, atom, atom): ...
     return name                       (last statement only)
@@ -211,6 +212,10 @@ class _Normalizer:
         if isinstance(expr, gast.BoolOp):
             values = [self.atom(v, where, out) for v in expr.values]
             return gast.BoolOp(op=expr.op, values=values)
+        if isinstance(expr, gast.Subscript):
+            value = self.atom(expr.value, where, out)
+            return gast.Subscript(value=value, slice=self.index(expr.slice, where, out),
+                                  ctx=gast.Load())
         if isinstance(expr, gast.Attribute):        # `x.T`: a method without arguments
             expr = gast.copy_location(gast.Call(func=expr, args=[], keywords=[]), where)
         if isinstance(expr, gast.Call) and self.is_method(expr.func):
@@ -230,6 +235,16 @@ class _Normalizer:
             return call
         raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
 
+    def index(self, index, where, out):
+        """The index of a subscript with every bound reduced to an atom."""
+        if isinstance(index, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e, where, out) for e in index.elts], ctx=gast.Load())
+        if isinstance(index, gast.Slice):
+            return gast.Slice(**{k: None if getattr(index, k) is None
+                                 else self.atom(getattr(index, k), where, out)
+                                 for k in ("lower", "upper", "step")})
+        return self.atom(index, where, out)
+
     def is_method(self, node):
         """Whether the Attribute `node` is a method or attribute of an array
         (`x.sum`, `(a @ b).T`) rather than a module's name (`np.sin`, `math.pi`)."""
@@ -247,6 +262,8 @@ class _Normalizer:
             return rhs.adjit_primitive.name
         if isinstance(rhs, (gast.Compare, gast.BoolOp)):
             return "cmp"
+        if isinstance(rhs, gast.Subscript):
+            return "item"
         return "tmp"
 
 

@@ -44,7 +44,6 @@ _CONSTRUCT_NAMES = {
     "Dict": "a dict",
     "Set": "a set",
     "JoinedStr": "an f-string",
-    "Subscript": "subscripting (`a[i]`)",
     "AnnAssign": "an annotated assignment",
 }
 # gast grows node types with Python; look each up so older gast versions work too.
@@ -89,10 +88,14 @@ def _check_stmt(source, stmt, last):
             for element in target.elts:
                 if not isinstance(element, gast.Name):
                     raise source.error("only names can be unpacked into", element)
+        elif isinstance(target, gast.Subscript):
+            raise source.error("writing into an array (`a[i] = ...`) is not supported yet", stmt)
         elif not isinstance(target, gast.Name):
             _refuse_expr(source, target)
         _check_expr(source, stmt.value, allow_tuple=True)
     elif isinstance(stmt, gast.AugAssign):
+        if isinstance(stmt.target, gast.Subscript):
+            raise source.error("writing into an array (`a[i] += ...`) is not supported yet", stmt)
         if not isinstance(stmt.target, gast.Name):
             _refuse_expr(source, stmt.target)
         if not isinstance(stmt.op, _OPS):
@@ -159,6 +162,16 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
         return      # a variable, a global constant such as `math.pi`, or `x.T`
     if isinstance(node, gast.Attribute):
         _check_expr(source, node.value)     # an attribute of a computed array: `(a @ b).T`
+        return
+    if isinstance(node, gast.Subscript):    # reading `x[i]`, `x[i, j]`, `x[1:]`, `x[:, 0]`
+        _check_expr(source, node.value)
+        for part in (node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]):
+            if isinstance(part, gast.Slice):
+                for bound in (part.lower, part.upper, part.step):
+                    if bound is not None:
+                        _check_expr(source, bound)
+            else:
+                _check_expr(source, part)
         return
     if isinstance(node, gast.Constant):
         if isinstance(node.value, complex):

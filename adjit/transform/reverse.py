@@ -247,6 +247,13 @@ class _Generator:
         if isinstance(rhs, gast.Name):
             if rhs.id in self.active:
                 out.append(self.accumulate(rhs.id, g))
+        elif isinstance(rhs, gast.Subscript):
+            array = rhs.value.id
+            if array in self.active:
+                # Scatter-add into the array's adjoint, in place (see cleanup:
+                # such adjoints are never aliased).
+                b = self.adj(array)
+                out.append(assign(b, call("add_at", name(b), _index_value(rhs.slice), g)))
         elif isinstance(rhs, (gast.BinOp, gast.UnaryOp, gast.Call)):
             prim, bound = primitive_and_arguments(rhs, self.op_primitive)
             mapping = dict(bound, g=g, ans=name(target))
@@ -275,6 +282,16 @@ class _Generator:
     def accumulate(self, var, contribution):
         b = self.adj(var)
         return assign(b, binop(name(b), gast.Add(), contribution))
+
+
+def _index_value(index):
+    """A subscript's index as a value to pass to a function: `1:n` is `slice(1, n, None)`."""
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
+    if isinstance(index, gast.Slice):
+        return call("slice", *[copy.deepcopy(b) if b is not None else const(None)
+                               for b in (index.lower, index.upper, index.step)])
+    return copy.deepcopy(index)
 
 
 def _is_zero(node):

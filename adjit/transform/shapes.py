@@ -1,8 +1,10 @@
 """Shape analysis: which values certainly have the same shape.
 
 Input: SSA code. Output: a map from each name to a symbolic shape: the set
-of arguments whose shapes broadcast together to give it (the empty set for
-a scalar, `{x}` for "whatever shape argument x has"), or `None` if unknown.
+of shapes that broadcast together to give it (the empty set for a scalar,
+`{x}` for "whatever shape argument x has", `{("statement", k)}` for the
+shape whatever statement k computed, when it cannot be inferred, such as
+`x[i]` or `a @ b`), or `None` where definitions of a name disagree.
 Shapes are inferred without knowing the arguments' types: `x * 2` has the
 shape of `x` whether `x` turns out to be a float or an array.
 Invariant: two names with the same non-None symbol have the same shape at
@@ -42,17 +44,21 @@ def infer(fdef, op_primitive):
         if isinstance(node, gast.For):
             shapes[node.target.id] = SCALAR
     definitions = {}
-    for node in gast.walk(fdef):
-        if isinstance(node, gast.Assign):
-            definitions.setdefault(node.targets[0].id, []).append(node.value)
+    for number, node in enumerate(n for n in gast.walk(fdef) if isinstance(n, gast.Assign)):
+        definitions.setdefault(node.targets[0].id, []).append((number, node.value))
     changed = True
     while changed:
         changed = False
         for target, values in definitions.items():
             old = shapes.get(target, UNSET)
             new = old
-            for value in values:
-                new = _join(new, _shape(value, shapes, op_primitive))
+            for number, value in values:
+                shape = _shape(value, shapes, op_primitive)
+                if shape is None:
+                    # Unknown, but whatever it is, it is this statement's own:
+                    # values computed elementwise from it share it.
+                    shape = frozenset([("statement", number)])
+                new = _join(new, shape)
             if new != old:
                 shapes[target] = new
                 changed = True
