@@ -305,3 +305,7 @@ def subscripts(x, m):
 
 def repeated_index(x, idx):
     return np.sum(x[idx] * x[idx])
+
+
+def masked_read(x):
+    return np.sum(x[x > 0.1] ** 2) + x[np.argmax(x)]

@@ -147,7 +147,7 @@ def not_(g, ans, x):
 
 
 @defrule((int, "int"), (len, "len"), (math.floor, "math.floor"), (math.ceil, "math.ceil"),
-         differentiable=False, shape="scalar")
+         (np.argmax, "np.argmax"), (np.argmin, "np.argmin"), differentiable=False, shape="scalar")
 def to_int(g, ans, x):
     return None
 
