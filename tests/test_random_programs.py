@@ -135,12 +135,18 @@ def _check_grad(plain, args, wrt, fd, ctx, jit):
     what = f"adjit.grad(prog, wrt={wrt!r}{'' if jit is None else f', jit={jit}'})"
     g = _call(what, ctx, lambda: adjit.grad(plain, wrt=wrt, **kw))
     got = _call(what + "(x, y, n)", ctx, g, *args)
+    _check_grads(got, wrt, fd, what, ctx)
+
+
+def _check_grads(grads, wrt, fd, what, ctx):
+    """One gradient per name in `wrt` (a tuple of them for a tuple `wrt`), each against fd."""
     if isinstance(wrt, tuple):
-        assert isinstance(got, tuple) and len(got) == len(wrt), f"{what} returned {got!r}, expected a {len(wrt)}-tuple{ctx}"
-        for name, gi in zip(wrt, got):
+        assert isinstance(grads, tuple) and len(grads) == len(wrt), (
+            f"{what} returned {grads!r}, expected a {len(wrt)}-tuple{ctx}")
+        for name, gi in zip(wrt, grads):
             _check_grad_value(gi, name, fd, what, ctx)
     else:
-        _check_grad_value(got, wrt, fd, what, ctx)
+        _check_grad_value(grads, wrt, fd, what, ctx)
 
 
 def _check_value_and_grad(plain, args, f0, wrt, fd, ctx, jit):
@@ -153,12 +159,7 @@ def _check_value_and_grad(plain, args, f0, wrt, fd, ctx, jit):
     assert math.isclose(value, f0, rel_tol=VALUE_RTOL, abs_tol=1e-12), (
         f"{what}: value {value!r} != plain function value {f0!r}{ctx}"
     )
-    if isinstance(wrt, tuple):
-        assert isinstance(grads, tuple) and len(grads) == len(wrt), f"{what} grads {grads!r}{ctx}"
-        for name, gi in zip(wrt, grads):
-            _check_grad_value(gi, name, fd, what, ctx)
-    else:
-        _check_grad_value(grads, wrt, fd, what, ctx)
+    _check_grads(grads, wrt, fd, what, ctx)
 
 
 @settings(
