@@ -99,6 +99,8 @@ class GradFunction:
         return self._generated.text
 
     def _bind(self, args, kwargs):
+        if not kwargs and len(args) == len(self._params):
+            return list(args)
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return [bound.arguments[p] for p in self._params]
