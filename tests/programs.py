@@ -309,3 +309,13 @@ def repeated_index(x, idx):
 
 def masked_read(x):
     return np.sum(x[x > 0.1] ** 2) + x[np.argmax(x)]
+
+
+def shape_queries(x):
+    n = x.shape[0]
+    m = x.size
+    d = x.ndim
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * m * d
+    return s + len(x) * np.sum(x)

@@ -128,9 +128,9 @@ def reads_value_only_an_earlier_loop_assigns(x, n):
     return t
 
 
-def uses_shape_attribute(x):
-    n = x.shape  # refused: .shape not supported yet
-    return x * 2.0
+def uses_reshape_method(x):
+    y = x.reshape(3, 1)  # refused: .reshape not supported yet
+    return np.sum(y)
 
 
 def writes_into_array(x):

@@ -68,6 +68,7 @@ CASES = [
     (P.subscripts, [normal((5,)), normal((3, 3))], (0, 1)),
     (P.repeated_index, [normal((4,)), const(np.array([0, 2, 2, 3, 0]))], 0),
     (P.masked_read, [normal((6,))], 0),
+    (P.shape_queries, [normal((4,))], 0),
 ]
 
 IDS = [f"{case[0].__name__}-{i}" for i, case in enumerate(CASES)]

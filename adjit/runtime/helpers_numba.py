@@ -171,3 +171,13 @@ def _restore(stack, slot, like):
         cast = like
         return lambda stack, slot, like: cast(stack[slot])
     return lambda stack, slot, like: stack[slot]
+
+
+@overload(np.ndim)
+def _ndim(x):
+    """`np.ndim`, which Numba lacks: a compile-time constant."""
+    if _is_array(x):
+        ndim = x.ndim
+        return lambda x: ndim
+    if _is_scalar(x):
+        return lambda x: 0

@@ -147,7 +147,8 @@ def not_(g, ans, x):
 
 
 @defrule((int, "int"), (len, "len"), (math.floor, "math.floor"), (math.ceil, "math.ceil"),
-         (np.argmax, "np.argmax"), (np.argmin, "np.argmin"), differentiable=False, shape="scalar")
+         (np.argmax, "np.argmax"), (np.argmin, "np.argmin"), (np.size, "np.size"),
+         (np.ndim, "np.ndim"), (np.shape, "np.shape"), differentiable=False, shape="scalar")
 def to_int(g, ans, x):
     return None
 
@@ -339,4 +340,5 @@ def transpose(g, ans, x):
 # Methods and attributes of arrays, as the functions they mean: `x.sum()` is
 # `np.sum(x)`, `x.T` is `np.transpose(x)`.
 METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "copy": np.copy, "max": np.max,
-           "min": np.min, "transpose": np.transpose, "T": np.transpose}
+           "min": np.min, "transpose": np.transpose, "T": np.transpose, "shape": np.shape,
+           "size": np.size, "ndim": np.ndim}
