@@ -4,7 +4,9 @@ Each entry of CASES is (function, args, wrt): the tests compare adjit's
 gradient with central finite differences of the function itself.
 """
 
+import importlib.util
 import math
+import pathlib
 
 import numpy as np
 
@@ -287,15 +289,6 @@ def array_methods(a, v):
     return c.sum() + (a * a).mean() + w.max() - (v * 3.0).min() + a.transpose().sum()
 
 
-def rosenbrock_loop(x):
-    s = 0.0
-    for i in range(len(x) - 1):
-        a = x[i + 1] - x[i] ** 2
-        b = 1.0 - x[i]
-        s = s + 100.0 * a * a + b * b
-    return s
-
-
 def subscripts(x, m):
     a = x[0] * x[-1] + np.sum(x[1:] * x[:-1])
     b = np.sum(m[:, 0] * m[1, :]) + m[1, 2] * np.sum(m[0:2, 1:3])
@@ -319,3 +312,15 @@ def shape_queries(x):
     for i in range(n):
         s = s + x[i] * m * d
     return s + len(x) * np.sum(x)
+
+
+def _example(name):
+    path = pathlib.Path(__file__).parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The example's own loop-written Rosenbrock, differentiated by the gradient tests too.
+rosenbrock_loop = _example("rosenbrock").rosenbrock

@@ -60,12 +60,6 @@ def lookup(obj):
     return _PRIMITIVES[key]
 
 
-def rule_for(obj):
-    """The rule function itself (for the tape), or None."""
-    entry = _RULES.get(_key(obj))
-    return entry[0] if entry else None
-
-
 _OPERATOR_TEXT = {"add": "`a + b`", "sub": "`a - b`", "mul": "`a * b`", "div": "`a / b`",
                   "pow": "`a ** b`", "mod": "`a % b`", "floordiv": "`a // b`",
                   "matmul": "`a @ b`", "neg": "`-a`", "pos": "`+a`", "not": "`not a`"}
