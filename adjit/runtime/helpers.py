@@ -119,6 +119,18 @@ def stack_like(value, capacity):
     return [value] * capacity
 
 
+def push(stack, slot, value):
+    """`stack[slot] = value`, growing `stack` when `slot` is past its end; returns the stack.
+
+    Compiled, a full stack doubles, so a loop of unknown length pushes in
+    amortised constant time."""
+    if slot < len(stack):
+        stack[slot] = value
+    else:
+        stack.append(value)
+    return stack
+
+
 def restore(stack, slot, like):
     """The value saved in `stack` at `slot`, with the type of `like`."""
     return stack[slot]
@@ -126,4 +138,4 @@ def restore(stack, slot, like):
 
 HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
            "dot_grad_left",
-           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "restore")
+           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "push", "restore")

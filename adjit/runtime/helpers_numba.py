@@ -164,6 +164,27 @@ def _stack_like(value, capacity):
         return lambda value, capacity: np.empty(capacity)
 
 
+@overload(helpers.push)
+def _push(stack, slot, value):
+    if isinstance(stack, types.Array):
+        def grow(stack, slot, value):
+            if slot >= stack.shape[0]:
+                bigger = np.empty(2 * stack.shape[0] + 16)
+                bigger[:stack.shape[0]] = stack
+                stack = bigger
+            stack[slot] = value
+            return stack
+        return grow
+
+    def append(stack, slot, value):
+        if slot < len(stack):
+            stack[slot] = value
+        else:
+            stack.append(value)
+        return stack
+    return append
+
+
 @overload(helpers.restore)
 def _restore(stack, slot, like):
     like = types.unliteral(like)

@@ -60,7 +60,7 @@ def _known_zeros(stmts, zero, mutate, in_place=frozenset()):
             then_zero = _known_zeros(stmt.body, set(zero), mutate, in_place)
             else_zero = _known_zeros(stmt.orelse, set(zero), mutate, in_place)
             zero.intersection_update(then_zero & else_zero)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
             head = set(zero)
             while True:
                 end = _known_zeros(stmt.body, set(head), False, in_place)
@@ -96,8 +96,10 @@ def _propagate_copies(stmts):
             _propagate_copies(stmt.orelse)
             for name in _assigned(stmt):
                 _forget(copies, name)
-        elif isinstance(stmt, gast.For):
-            _rename_reads(stmt.iter, copies)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            for name in _assigned(stmt):
+                _forget(copies, name)
+            _rename_reads(stmt.iter if isinstance(stmt, gast.For) else stmt.test, copies)
             _propagate_copies(stmt.body)
             for name in _assigned(stmt):
                 _forget(copies, name)
@@ -171,19 +173,26 @@ class _DeadCode:
             if mutate and not stmt.body:
                 stmt.body = [gast.Pass()]
             return True, then_live | else_live | _reads(stmt.test)
-        if isinstance(stmt, gast.For):
-            target = stmt.target.id
+        if isinstance(stmt, (gast.For, gast.While)):
+            # A `while` test is read at the top of every iteration and after the last.
+            header = _reads(stmt.iter) if isinstance(stmt, gast.For) else _reads(stmt.test)
+            target = {stmt.target.id} if isinstance(stmt, gast.For) else set()
+            loop_live = live if isinstance(stmt, gast.For) else live | header
             head = set()
             while True:
-                end = live | head
-                new_head = self.block(stmt.body, set(end), mutate=False) - {target}
+                end = loop_live | head
+                new_head = self.block(stmt.body, set(end), mutate=False) - target
+                if isinstance(stmt, gast.While):
+                    new_head |= header
                 if new_head <= head:
                     break
                 head |= new_head
-            self.block(stmt.body, live | head, mutate)
-            if mutate and not stmt.body:
+            self.block(stmt.body, loop_live | head, mutate)
+            if mutate and not stmt.body and isinstance(stmt, gast.For):
                 return False, live
-            return True, live | head | _reads(stmt.iter)
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+            return True, live | head | header
         if isinstance(stmt, gast.Pass):
             return not mutate, live
         return True, live | _reads(stmt)

@@ -44,7 +44,7 @@ def _block(stmts, reads, params):
         if isinstance(stmt, gast.If):
             _block(stmt.body, reads, params)
             _block(stmt.orelse, reads, params)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
             _block(stmt.body, reads, params)
 
 

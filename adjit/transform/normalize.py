@@ -1,6 +1,6 @@
 """Normalisation pass: one operation per statement, with fresh temporaries.
 
-Input: a checked gast `FunctionDef`. Output: an equivalent `FunctionDef` in
+Input: a checked gast `FunctionDef` after `control`. Output: an equivalent `FunctionDef` in
 which every statement is one of
 
     name = atom                       (a copy)
@@ -10,16 +10,20 @@ which every statement is one of
     name = atom[index]                (an index of atoms, slices of atoms, or a tuple of them)
     if name: ...  [else: ...]
     for name in range(atom, atom, atom): ...
+    while name: ...  (or `while True:`)
     return name                       (last statement only)
 
 where an atom is a Name or a numeric Constant. Augmented assignments become
 plain ones, tuple assignments become one assignment per name, conditions are
-bound to `cond` temporaries, and calls are spelled canonically (`np.sin`),
+bound to `cond` temporaries (`a and b` evaluates `b` only when `a` holds,
+under an `if`, unless `b` is a plain name or number), and calls are spelled canonically (`np.sin`),
 with the `Primitive` describing them stored on the call node as
 `adjit_primitive`. Temporaries are named after their operation (`mul1`).
 Invariant: the target of an assignment never appears among its operands, and
 every new node carries the user's line number.
 """
+
+import copy
 
 import gast
 
@@ -55,7 +59,7 @@ def op_name(op):
     return _OP_NAMES[type(op)]
 
 
-def normalize(source, namer, resolve_call, resolve_global, resolve_method):
+def normalize(source, tree, namer, resolve_call, resolve_global, resolve_method):
     """Return the normalised copy of `source.tree`.
 
     `resolve_call(call_node)` returns the `Primitive` for a call,
@@ -65,18 +69,17 @@ def normalize(source, namer, resolve_call, resolve_global, resolve_method):
     the call's arguments start with the array). Each raises TransformError at
     the user's line when it cannot.
     """
-    return _Normalizer(source, namer, resolve_call, resolve_global,
-                       resolve_method).function(source.tree)
+    return _Normalizer(source, tree, namer, resolve_call, resolve_global,
+                       resolve_method).function(tree)
 
 
 class _Normalizer:
-    def __init__(self, source, namer, resolve_call, resolve_global, resolve_method):
+    def __init__(self, source, tree, namer, resolve_call, resolve_global, resolve_method):
         self.source = source
         self.namer = namer
         self.resolve_call = resolve_call
         self.resolve_global = resolve_global
         self.resolve_method = resolve_method
-        tree = source.tree
         self.locals = {a.id for a in tree.args.args} | {
             n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
@@ -84,6 +87,7 @@ class _Normalizer:
         body = self.block(fdef.body)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
+        new.adjit_result = getattr(fdef, "adjit_result", None)
         return gast.copy_location(new, fdef)
 
     def block(self, stmts):
@@ -112,8 +116,10 @@ class _Normalizer:
                 self.assign_expr(result, value, stmt, out)
             out.append(gast.copy_location(gast.Return(value=name(result)), stmt))
         elif isinstance(stmt, gast.If):
-            cond = self.condition(stmt.test, stmt, out)
-            new = gast.If(test=cond, body=self.block(stmt.body), orelse=self.block(stmt.orelse))
+            cond = stmt.test if isinstance(stmt.test, gast.Name) else \
+                self.condition(stmt.test, stmt, out)
+            new = gast.If(test=name(cond.id), body=self.block(stmt.body),
+                          orelse=self.block(stmt.orelse))
             if not new.body:
                 new.body = [gast.Pass()]
             out.append(gast.copy_location(new, stmt))
@@ -123,7 +129,12 @@ class _Normalizer:
             body = self.block(stmt.body) or [gast.Pass()]
             new = gast.For(target=name(stmt.target.id, store=True), iter=it, body=body, orelse=[],
                            type_comment=None)
-            out.append(gast.copy_location(new, stmt))
+            out.append(_loop_facts(gast.copy_location(new, stmt), stmt))
+        elif isinstance(stmt, gast.While):
+            # `control` left the test a name (or the constant `True`).
+            test = copy.deepcopy(stmt.test)
+            new = gast.While(test=test, body=self.block(stmt.body) or [gast.Pass()], orelse=[])
+            out.append(_loop_facts(gast.copy_location(new, stmt), stmt))
         # docstrings and `pass` produce nothing
 
     def unpack(self, target, value, stmt, out):
@@ -210,8 +221,10 @@ class _Normalizer:
                 left = right
             return gast.BoolOp(op=gast.And(), values=parts)
         if isinstance(expr, gast.BoolOp):
-            values = [self.atom(v, where, out) for v in expr.values]
-            return gast.BoolOp(op=expr.op, values=values)
+            if all(self.is_simple(v) for v in expr.values[1:]):
+                values = [self.atom(v, where, out) for v in expr.values]
+                return gast.BoolOp(op=expr.op, values=values)
+            return self.short_circuit(expr, where, out)
         if isinstance(expr, gast.Subscript):
             value = self.atom(expr.value, where, out)
             return gast.Subscript(value=value, slice=self.index(expr.slice, where, out),
@@ -234,6 +247,27 @@ class _Normalizer:
             call.adjit_primitive = prim
             return call
         raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
+
+    def is_simple(self, expr):
+        """Whether `expr` becomes an atom without computing anything."""
+        return isinstance(expr, (gast.Name, gast.Constant)) or (
+            isinstance(expr, gast.Attribute) and not self.is_method(expr))
+
+    def short_circuit(self, expr, where, out):
+        """`a and b` evaluating `b` only when `a` holds (`or`: when it does not),
+        as Python does: `b` may index out of range when `a` is false."""
+        cond = self.namer.temp("cond")
+        out.append(assign(cond, self.atom(expr.values[0], where, out), where))
+        rest = expr.values[1:]
+        later = rest[0] if len(rest) == 1 else gast.BoolOp(op=expr.op, values=rest)
+        inner = []
+        inner.append(assign(cond, self.rhs(later, where, inner), where))
+        if isinstance(expr.op, gast.And):
+            test = gast.If(test=name(cond), body=inner, orelse=[])
+        else:
+            test = gast.If(test=name(cond), body=[gast.Pass()], orelse=inner)
+        out.append(gast.copy_location(test, where))
+        return name(cond)
 
     def index(self, index, where, out):
         """The index of a subscript with every bound reduced to an atom."""
@@ -265,6 +299,12 @@ class _Normalizer:
         if isinstance(rhs, gast.Subscript):
             return "item"
         return "tmp"
+
+
+def _loop_facts(new, old):
+    """Carry what `control` noted about a loop onto its normalised copy."""
+    new.adjit_exit = getattr(old, "adjit_exit", None)
+    return new
 
 
 def _is_number(node):

@@ -1,6 +1,6 @@
 """The compiler pipeline: function source in, adjoint module text out.
 
-source -> refuse -> normalize -> ssa -> copies -> activity -> reverse -> cleanup -> emit.
+source -> refuse -> control -> normalize -> ssa -> copies -> activity -> reverse -> cleanup -> emit.
 Each pass is a pure function of its input tree; this module only strings
 them together. The user's namespace and the rules come in through callbacks,
 so the compiler never imports the runtime: `resolve_call(source, call_node)`
@@ -9,9 +9,10 @@ a global name holds, `resolve_method(source, call_node, attr)` the Primitive
 of an array method, `op_primitive(op_name)` the Primitive of an operator.
 """
 
+import copy
 import dataclasses
 
-from . import activity, cleanup, copies, emit, normalize, refuse, reverse, ssa
+from . import activity, cleanup, control, copies, emit, normalize, refuse, reverse, ssa
 from . import source as source_pass
 from .names import Namer, names_in
 
@@ -44,14 +45,17 @@ def adjoint_module(source, wrt, resolve_call, resolve_global, resolve_method, op
     """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
     reserved = set(helper_names) | {"np", "math"}
     namer = Namer(names_in(source.tree) | reserved)
-    tree = normalize.normalize(source, namer, lambda call: resolve_call(source, call),
+    tree = control.lower(source, copy.deepcopy(source.tree), namer)
+    single_result = getattr(tree, "adjit_result", None)
+    tree = normalize.normalize(source, tree, namer, lambda call: resolve_call(source, call),
                                lambda node: resolve_global(source, node),
                                lambda call, attr: resolve_method(source, call, attr))
-    tree = ssa.to_ssa(source, tree, namer, reserved)
+    tree = ssa.to_ssa(source, tree, namer, reserved, result=single_result)
     tree = copies.coalesce(tree)
     result = tree.body[-1].value.id
     active = activity.active_names(tree, wrt, result, op_primitive)
-    adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive)
+    adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive,
+                               single_result=bool(single_result))
     cleanup.cleanup(adjoint)
     helpers = emit.helpers_used(adjoint, helper_names)
     text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}", fingerprint)

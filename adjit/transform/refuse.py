@@ -10,9 +10,6 @@ import gast
 
 # Statement and expression kinds, named the way a user would recognise them.
 _CONSTRUCT_NAMES = {
-    "While": "a `while` loop",
-    "Break": "`break`",
-    "Continue": "`continue`",
     "Try": "`try`",
     "TryStar": "`try`",
     "With": "`with`",
@@ -69,14 +66,11 @@ def check(source):
 
 
 def _check_body(source, body, top=False):
-    for index, stmt in enumerate(body):
-        last = top and index == len(body) - 1
-        _check_stmt(source, stmt, last)
-    if top and not isinstance(body[-1], gast.Return):
-        raise source.error("the function must end with a `return` of its result", body[-1])
+    for stmt in body:
+        _check_stmt(source, stmt)
 
 
-def _check_stmt(source, stmt, last):
+def _check_stmt(source, stmt):
     kind = _CONSTRUCTS.get(type(stmt))
     if kind:
         raise source.error(f"adjit cannot differentiate {kind}", stmt)
@@ -102,8 +96,6 @@ def _check_stmt(source, stmt, last):
             raise source.error(f"the operator `{_op_text(stmt.op)}=` is not differentiable", stmt)
         _check_expr(source, stmt.value)
     elif isinstance(stmt, gast.Return):
-        if not last:
-            raise source.error("an early `return` is not supported; return once, at the end", stmt)
         if stmt.value is None:
             raise source.error("the function must return a value", stmt)
         if isinstance(stmt.value, gast.Tuple):
@@ -120,11 +112,15 @@ def _check_stmt(source, stmt, last):
         if stmt.orelse:
             raise source.error("`for ... else` is not supported", stmt)
         it = stmt.iter
-        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
-                and 1 <= len(it.args) <= 3 and not it.keywords):
-            raise source.error("a `for` loop must run over `range(...)`", stmt.iter)
-        for arg in it.args:
-            _check_expr(source, arg)
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range":
+            if not 1 <= len(it.args) <= 3 or it.keywords:
+                raise source.error("`range` takes one to three arguments here", stmt.iter)
+            for arg in it.args:
+                _check_expr(source, arg)
+        elif isinstance(it, (gast.Name, gast.Attribute, gast.Subscript, gast.Call, gast.BinOp)):
+            _check_expr(source, it)         # the elements of a 1-D array, the rows of a 2-D one
+        else:
+            raise source.error("a `for` loop must run over `range(...)` or over an array", stmt.iter)
         for inner in gast.walk(stmt):
             if isinstance(inner, (gast.Assign, gast.AugAssign)):
                 targets = inner.targets if isinstance(inner, gast.Assign) else [inner.target]
@@ -134,6 +130,13 @@ def _check_stmt(source, stmt, last):
                             raise source.error(
                                 f"the loop variable `{n.id}` is assigned inside its own loop", inner)
         _check_body(source, stmt.body)
+    elif isinstance(stmt, gast.While):
+        if stmt.orelse:
+            raise source.error("`while ... else` is not supported", stmt)
+        _check_expr(source, stmt.test, condition=True)
+        _check_body(source, stmt.body)
+    elif isinstance(stmt, (gast.Break, gast.Continue)):
+        pass
     elif isinstance(stmt, gast.Expr):
         if not (isinstance(stmt.value, gast.Constant) and isinstance(stmt.value.value, str)):
             if isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name) \

@@ -36,12 +36,15 @@ from .ssa import assigned_names, read_names
 from .templates import fold, instantiate
 
 
-def generate(fdef, namer, active, wrt, result, op_primitive):
+def generate(fdef, namer, active, wrt, result, op_primitive, single_result=False):
     """Build the adjoint function of SSA `fdef`.
 
     `op_primitive(op_name)` returns the Primitive for an operator ("add", "neg").
+    `single_result`: `result` is the name `control` made, assigned once by
+    whichever `return` ran; no loop saves or restores it.
     """
     generator = _Generator(namer, active, wrt, result, op_primitive)
+    generator.exempt = {result} if single_result else set()
     generator.shapes = shapes.infer(fdef, op_primitive)
     return generator.function(fdef)
 
@@ -78,8 +81,9 @@ class _Generator:
         seed = self.adj(self.result)
         out = self.forward(body, rerun=False, snapshots=True)
         value = self.result
-        if any(self.result in assigned_names(loop.body)
-               for loop in gast.walk(fdef) if isinstance(loop, gast.For)):
+        if self.result not in self.exempt and any(
+                self.result in assigned_names(loop.body)
+                for loop in gast.walk(fdef) if isinstance(loop, (gast.For, gast.While))):
             # Reversing the loops restores loop-carried names: keep the result.
             value = self.namer.unique("value")
             out.append(assign(value, name(self.result)))
@@ -105,7 +109,8 @@ class _Generator:
         out = []
         for stmt in stmts:
             if isinstance(stmt, gast.Assign):
-                if rerun and getattr(stmt, "adjit_backedge", False):
+                if rerun and (getattr(stmt, "adjit_backedge", False)
+                              or stmt.targets[0].id in self.exempt):
                     continue
                 out.append(copy.deepcopy(stmt))
             elif isinstance(stmt, gast.If):
@@ -113,38 +118,56 @@ class _Generator:
                               body=self.forward(stmt.body, False, snapshots) or [gast.Pass()],
                               orelse=self.forward(stmt.orelse, False, snapshots))
                 out.append(gast.copy_location(new, stmt))
-            elif isinstance(stmt, gast.For):
+            elif isinstance(stmt, (gast.For, gast.While)):
                 if snapshots:
                     out.extend(self.forward_loop(stmt))
                 else:
                     new = copy.copy(stmt)
-                    new.body = self.forward(stmt.body, False, False) or [gast.Pass()]
+                    new.body = self.forward(stmt.body, False, False) + self.exit_check(stmt)
                     out.append(new)
         return out
 
+    def exit_check(self, loop):
+        """`if breaking: break`, ending the body of a loop `break` may leave."""
+        if not loop.adjit_exit:
+            return []
+        check = gast.If(test=name(loop.adjit_exit), body=[gast.Break()], orelse=[])
+        return [gast.copy_location(check, loop)]
+
     def loop_facts(self, loop):
-        """Trip count name, snapshot stacks and slot expression of `loop`."""
+        """Trip count name, snapshot stacks and slot expression of `loop`.
+
+        A `for` loop `break` cannot leave has its trip count before it starts
+        (`trips`); other loops count the iterations they run (`done`), and a
+        `while` loop's stacks grow as it goes (`growing`)."""
         key = id(loop)
-        if key not in self.loops:
-            args = loop.iter.args
-            start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
-                (args[0], args[1], args[2] if len(args) == 3 else const(1))
-            var = loop.target.id
-            # Loop-carried names (assigned in the body, at any depth, and alive
-            # outside it) are saved every iteration: the reverse iteration
-            # restores them, and after the last one they hold their values
-            # from before the loop again. Saves nobody reads are dead code.
-            outside = self.defined_outside(loop)
-            saved = [v for v in assigned_names(loop.body) if v in outside]
-            unit = isinstance(step, gast.Constant) and step.value == 1
-            if unit:
-                slot = name(var) if _is_zero(start) else binop(name(var), gast.Sub(), start)
-            else:
-                slot = binop(binop(name(var), gast.Sub(), start), gast.FloorDiv(), step)
-            self.loops[key] = dict(
-                start=start, stop=stop, step=step, unit=unit, slot=slot,
-                trips=self.namer.unique("trips_" + var),
-                stacks={h: self.namer.unique("stack_" + h) for h in saved})
+        if key in self.loops:
+            return self.loops[key]
+        # Loop-carried names (assigned in the body, at any depth, and alive
+        # outside it) are saved every iteration: the reverse iteration
+        # restores them, and after the last one they hold their values
+        # from before the loop again. Saves nobody reads are dead code.
+        outside = self.defined_outside(loop)
+        saved = [v for v in assigned_names(loop.body) if v in outside and v not in self.exempt]
+        stacks = {h: self.namer.unique("stack_" + h) for h in saved}
+        if isinstance(loop, gast.While):
+            done = self.namer.unique("trips")
+            self.loops[key] = dict(growing=True, done=done, slot=name(done), stacks=stacks,
+                                   k=self.namer.unique("k"))
+            return self.loops[key]
+        args = loop.iter.args
+        start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
+            (args[0], args[1], args[2] if len(args) == 3 else const(1))
+        var = loop.target.id
+        unit = isinstance(step, gast.Constant) and step.value == 1
+        if unit:
+            slot = name(var) if _is_zero(start) else binop(name(var), gast.Sub(), start)
+        else:
+            slot = binop(binop(name(var), gast.Sub(), start), gast.FloorDiv(), step)
+        self.loops[key] = dict(
+            start=start, stop=stop, step=step, unit=unit, slot=slot, growing=False,
+            trips=self.namer.unique("trips_" + var), stacks=stacks,
+            done=self.namer.unique("done_" + var) if loop.adjit_exit else None)
         return self.loops[key]
 
     def defined_outside(self, loop):
@@ -154,7 +177,8 @@ class _Generator:
         def visit(stmts):
             for stmt in stmts:
                 if stmt is loop:
-                    found.add(stmt.target.id)
+                    if isinstance(loop, gast.For):
+                        found.add(stmt.target.id)
                     continue
                 if isinstance(stmt, gast.Assign):
                     found.add(stmt.targets[0].id)
@@ -164,24 +188,46 @@ class _Generator:
                 elif isinstance(stmt, gast.For):
                     found.add(stmt.target.id)
                     visit(stmt.body)
+                elif isinstance(stmt, gast.While):
+                    visit(stmt.body)
         visit(self.tree.body)
         return found
 
     def forward_loop(self, loop):
         facts = self.loop_facts(loop)
-        out = [gast.copy_location(
-            assign(facts["trips"], call("trip_count", facts["start"], facts["stop"], facts["step"])),
-            loop)]
+        out = []
+        if facts["growing"]:
+            capacity = const(16)
+        else:
+            capacity = name(facts["trips"])
+            out.append(assign(facts["trips"],
+                              call("trip_count", facts["start"], facts["stop"], facts["step"])))
+        if facts["done"]:
+            out.append(assign(facts["done"], const(0)))
         pushes = []
         for var, stack in facts["stacks"].items():
-            out.append(gast.copy_location(
-                assign(stack, call("stack_like", name(var), name(facts["trips"]))), loop))
-            target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
-                                    ctx=gast.Store())
-            pushes.append(gast.Assign(targets=[target], value=name(var), type_comment=None))
+            out.append(assign(stack, call("stack_like", name(var), capacity)))
+            if facts["growing"]:
+                pushes.append(assign(stack, call("push", name(stack), name(facts["done"]),
+                                                 name(var))))
+            else:
+                target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
+                                        ctx=gast.Store())
+                pushes.append(gast.Assign(targets=[target], value=name(var), type_comment=None))
+        count = []
+        if facts["growing"]:
+            count.append(assign(facts["done"], binop(name(facts["done"]), gast.Add(), const(1))))
+        elif facts["done"]:
+            pushes.append(assign(facts["done"], binop(copy.deepcopy(facts["slot"]), gast.Add(),
+                                                      const(1))))
         new = copy.copy(loop)
-        new.body = pushes + (self.forward(loop.body, False, False) or [gast.Pass()])
+        new.body = pushes + self.forward(loop.body, False, False) + count + self.exit_check(loop)
         out.append(new)
+        for stmt in out:
+            gast.copy_location(stmt, loop)
+            for node in new.body:
+                if not hasattr(node, "lineno"):
+                    gast.copy_location(node, loop)
         return out
 
     # ---- reverse sweep -------------------------------------------------
@@ -197,7 +243,7 @@ class _Generator:
                     new = gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()],
                                   orelse=orelse)
                     out.append(gast.copy_location(new, stmt))
-            elif isinstance(stmt, gast.For):
+            elif isinstance(stmt, (gast.For, gast.While)):
                 out.extend(self.reverse_loop(stmt))
         return out
 
@@ -207,14 +253,30 @@ class _Generator:
         # Cleanup removes whatever of it nothing reads.
         adjoint = self.init_adjoints(id(loop.body)) + self.reverse(loop.body)
         facts = self.loop_facts(loop)
-        var = loop.target.id
         body = []
-        if facts["unit"]:
+        if facts["growing"]:
+            target = facts["k"]
+            header = call("range", binop(name(facts["done"]), gast.Sub(), const(1)), const(-1),
+                          const(-1))
+            slot = name(target)
+        elif facts["done"]:
+            # As many iterations as ran, from the last one back.
+            var = loop.target.id
+            target = self.namer.unique("k_" + var)
+            header = call("range", binop(name(facts["done"]), gast.Sub(), const(1)), const(-1),
+                          const(-1))
+            body.append(assign(var, binop(copy.deepcopy(facts["start"]), gast.Add(),
+                                          binop(name(target), gast.Mult(),
+                                                copy.deepcopy(facts["step"])))))
+            slot = name(target)
+        elif facts["unit"]:
+            var = loop.target.id
             header = call("range", binop(copy.deepcopy(facts["stop"]), gast.Sub(), const(1)),
                           binop(copy.deepcopy(facts["start"]), gast.Sub(), const(1)), const(-1))
             target = var
             slot = facts["slot"]
         else:
+            var = loop.target.id
             target = self.namer.unique("k_" + var)
             header = call("range", binop(name(facts["trips"]), gast.Sub(), const(1)), const(-1),
                           const(-1))
@@ -315,7 +377,7 @@ def _adjoint_scopes(fdef, names):
             if isinstance(stmt, gast.If):
                 visit(stmt.body, path + (id(stmt.body),))
                 visit(stmt.orelse, path + (id(stmt.orelse),))
-            elif isinstance(stmt, gast.For):
+            elif isinstance(stmt, (gast.For, gast.While)):
                 visit(stmt.body, path + (id(stmt.body),))
 
     visit(fdef.body, (id(fdef.body),))
@@ -340,6 +402,8 @@ def _own_nodes(stmt):
         return gast.walk(stmt.test)
     if isinstance(stmt, gast.For):
         return list(gast.walk(stmt.target)) + list(gast.walk(stmt.iter))
+    if isinstance(stmt, gast.While):
+        return gast.walk(stmt.test)
     return gast.walk(stmt)
 
 

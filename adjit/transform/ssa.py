@@ -20,9 +20,13 @@ import gast
 from .normalize import assign, name
 
 
-def to_ssa(source, fdef, namer, reserved=()):
+def to_ssa(source, fdef, namer, reserved=(), result=None):
     """Rename `fdef` into SSA form; local names in `reserved` (names generated
-    code uses for modules and helpers) are renamed on their first assignment."""
+    code uses for modules and helpers) are renamed on their first assignment.
+
+    `result` (the name `control` gave the returned value, if it made one) is
+    left alone: every `return` assigns it once, and it is read only by the
+    final `return`."""
     params = [a.id for a in fdef.args.args]
     for arg in fdef.args.args:
         if arg.id in reserved:
@@ -30,6 +34,7 @@ def to_ssa(source, fdef, namer, reserved=()):
                                "code calls by that name; rename the argument", fdef)
     renamer = _Renamer(source, namer, fdef, params)
     renamer.defined |= set(reserved)
+    renamer.exempt = {result} if result else set()
     env = {p: p for p in params}
     body, _ = renamer.block(fdef.body, env)
     fdef.body = body
@@ -68,6 +73,9 @@ def reads_before_writes(stmts):
             elif isinstance(stmt, gast.For):
                 found.update(set(read_names(stmt.iter)) - written)
                 visit(stmt.body, written | {stmt.target.id})
+            elif isinstance(stmt, gast.While):
+                found.update(set(read_names(stmt.test)) - written)
+                visit(stmt.body, set(written))
             elif isinstance(stmt, gast.Return) and stmt.value is not None:
                 found.update(set(read_names(stmt.value)) - written)
         return written
@@ -103,6 +111,8 @@ class _Renamer:
         """Rename the names `node` reads, refusing possibly-unassigned locals."""
         for n in gast.walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                if n.id in self.exempt:
+                    continue
                 if n.id in env:
                     n.id = env[n.id]
                 elif n.id in self.loop_vars and n.id not in self.assigned_plainly:
@@ -126,6 +136,9 @@ class _Renamer:
         if isinstance(stmt, gast.Assign):
             self.read(stmt.value, env, stmt)
             var = stmt.targets[0].id
+            if var in self.exempt:
+                out.append(stmt)
+                return
             new = self.fresh(var)
             stmt.targets[0].id = new
             env[var] = new
@@ -155,46 +168,54 @@ class _Renamer:
             stmt.body = then_body or [gast.Pass()]
             stmt.orelse = else_body
             out.append(stmt)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
+            self.loop(stmt, env, out)
+        else:
+            out.append(stmt)
+
+    def loop(self, stmt, env, out):
+        if isinstance(stmt, gast.For):
             self.read(stmt.iter, env, stmt)
             var = stmt.target.id
             target = self.fresh(var) if var in env else var
             self.defined.add(target)
             self.loop_vars.add(var)
             stmt.target.id = target
-            read_first = reads_before_writes(stmt.body)
-            carried = []
-            local = []          # assigned in the body, maybe unassigned before it
-            body_env = dict(env)
-            for v in assigned_names(stmt.body):
-                if v not in env:
-                    continue
-                if env[v] not in self.maybe_unassigned:
-                    carried.append(v)
-                elif v in read_first:
-                    raise self.source.error(
-                        f"`{v}` may be unassigned when this loop starts (it is assigned only "
-                        "inside an earlier loop) and the loop reads it; assign it before the loop",
-                        stmt)
-                else:
-                    local.append(v)     # only overwritten here: local to the body
-                    del body_env[v]
-            body_env[var] = target
-            body, end_env = self.block(stmt.body, body_env)
-            for v in carried:
-                if end_env[v] != env[v]:
-                    _coalesce_backedge(body, env[v], end_env[v], stmt)
-            stmt.body = body
-            # After the loop, carried names hold their last value under their
-            # own name; names first assigned in the body hold the last
-            # iteration's value; the loop variable is not readable.
-            for v, version in end_env.items():
-                if v != var and (v not in env or v in local):
-                    env[v] = version
-                    self.maybe_unassigned.add(version)
-            out.append(stmt)
         else:
-            out.append(stmt)
+            self.read(stmt.test, env, stmt)     # the `cond` name of `control`, loop-carried
+            var = target = None
+        read_first = reads_before_writes(stmt.body)
+        carried = []
+        local = []          # assigned in the body, maybe unassigned before it
+        body_env = dict(env)
+        for v in assigned_names(stmt.body):
+            if v not in env:
+                continue
+            if env[v] not in self.maybe_unassigned:
+                carried.append(v)
+            elif v in read_first:
+                raise self.source.error(
+                    f"`{v}` may be unassigned when this loop starts (it is assigned only "
+                    "inside an earlier loop) and the loop reads it; assign it before the loop",
+                    stmt)
+            else:
+                local.append(v)     # only overwritten here: local to the body
+                del body_env[v]
+        if var is not None:
+            body_env[var] = target
+        body, end_env = self.block(stmt.body, body_env)
+        for v in carried:
+            if end_env[v] != env[v]:
+                _coalesce_backedge(body, env[v], end_env[v], stmt)
+        stmt.body = body
+        # After the loop, carried names hold their last value under their
+        # own name; names first assigned in the body hold the last
+        # iteration's value; the loop variable is not readable.
+        for v, version in end_env.items():
+            if v != var and (v not in env or v in local):
+                env[v] = version
+                self.maybe_unassigned.add(version)
+        out.append(stmt)
 
 
 def reads_no_result(rhs):

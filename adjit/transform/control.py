@@ -1,0 +1,225 @@
+"""Control-flow lowering: loops of one shape, and exits as flags.
+
+Input: a checked gast `FunctionDef` (the user's code). Output: an equivalent
+`FunctionDef` without `break`, `continue`, or any `return` but the last
+statement, in which
+
+- `for v in xs:` runs over `range(len(xs))` and starts its body with
+  `v = xs[k]`;
+- `while test:` computes `cond = test` before the loop and again at the end
+  of its body, and tests the name (`while True:` is kept as it is);
+- `break` sets the loop's flag (`breaking = True`), which the loop carries as
+  `adjit_exit`: later passes end its body with `if breaking: break`, so the
+  loop is left where Python leaves it, after the back-edges;
+- `continue` sets `skipping = True`, reset at the start of every iteration;
+- `return v` (when it is not the only, final, statement) assigns `result`,
+  sets `returned`, and sets the flag of the loop it is in; a loop that may
+  have returned is followed by `if returned: <leave the enclosing loop too>`;
+  the function ends with `return result`.
+
+Statements after a possible exit run only where it was not taken: in the
+other branch of an `if` whose one branch always exits and whose other never
+does, and otherwise under `if <flag>: pass else: <the rest>`. Flags nothing
+reads are removed by the cleanup pass.
+Invariant: every statement runs exactly when it runs in the user's code.
+"""
+
+import copy
+
+import gast
+
+from .normalize import assign, name
+
+NEVER, MAY, ALWAYS = 0, 1, 2
+
+
+def lower(source, fdef, namer):
+    """Return `fdef` with its control flow lowered (see the module docstring)."""
+    returns = [n for n in gast.walk(fdef) if isinstance(n, gast.Return)]
+    simple = len(returns) == 1 and fdef.body[-1] is returns[0]
+    lowerer = _Lowerer(source, namer, simple)
+    body, status, _ = lowerer.block(fdef.body, None)
+    if status != ALWAYS:
+        raise source.error("not every path through the function returns a value; "
+                           "end it with a `return`", fdef.body[-1])
+    if not simple:
+        if lowerer.returned_flag:
+            body.insert(0, gast.copy_location(assign(lowerer.returned_flag, _const(False)), fdef.body[0]))
+        body.append(gast.copy_location(gast.Return(value=name(lowerer.result)), returns[-1]))
+        fdef.adjit_result = lowerer.result
+    fdef.body = body
+    return fdef
+
+
+def _const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def _any(flags):
+    names = [name(f) for f in sorted(flags)]
+    return names[0] if len(names) == 1 else gast.BoolOp(op=gast.Or(), values=names)
+
+
+class _Loop:
+    """The flags of one loop, created when an exit first needs them."""
+
+    def __init__(self, namer):
+        self.namer = namer
+        self.breaking = None
+        self.skipping = None
+
+    def break_flag(self):
+        if self.breaking is None:
+            self.breaking = self.namer.unique("breaking")
+        return self.breaking
+
+    def skip_flag(self):
+        if self.skipping is None:
+            self.skipping = self.namer.unique("skipping")
+        return self.skipping
+
+
+class _Lowerer:
+    def __init__(self, source, namer, simple):
+        self.source = source
+        self.namer = namer
+        self.simple = simple
+        self.result = None if simple else namer.unique("result")
+        self.returned_flag = None
+
+    def returned(self):
+        if self.returned_flag is None:
+            self.returned_flag = self.namer.unique("returned")
+        return self.returned_flag
+
+    def block(self, stmts, loop):
+        """Lower `stmts`; return (statements, NEVER/MAY/ALWAYS exit, flags an exit sets)."""
+        out, flags = [], set()
+        for index, stmt in enumerate(stmts):
+            lowered, status, stmt_flags = self.stmt(stmt, loop)
+            flags |= stmt_flags
+            out.extend(lowered)
+            if status == NEVER:
+                continue
+            if status == ALWAYS:
+                return out, ALWAYS, flags     # what follows is unreachable
+            rest = stmts[index + 1:]
+            if not rest:
+                return out, MAY, flags
+            rest_out, rest_status, rest_flags = self.block(rest, loop)
+            flags |= rest_flags
+            last = out[-1]
+            branches = getattr(last, "adjit_branches", None)
+            if branches == (ALWAYS, NEVER):
+                last.orelse.extend(rest_out)
+            elif branches == (NEVER, ALWAYS):
+                last.body.extend(rest_out)
+                if not last.body:
+                    last.body = [gast.Pass()]
+            else:
+                guard = gast.If(test=_any(stmt_flags), body=[gast.Pass()], orelse=rest_out)
+                out.append(gast.copy_location(guard, stmts[index + 1]))
+            return out, (ALWAYS if rest_status == ALWAYS else MAY), flags
+        return out, NEVER, flags
+
+    def stmt(self, stmt, loop):
+        if isinstance(stmt, gast.Break):
+            flag = loop.break_flag()
+            return [gast.copy_location(assign(flag, _const(True)), stmt)], ALWAYS, {flag}
+        if isinstance(stmt, gast.Continue):
+            flag = loop.skip_flag()
+            return [gast.copy_location(assign(flag, _const(True)), stmt)], ALWAYS, {flag}
+        if isinstance(stmt, gast.Return):
+            if self.simple:
+                return [stmt], ALWAYS, set()
+            out = [assign(self.result, stmt.value), assign(self.returned(), _const(True))]
+            if loop is not None:
+                out.append(assign(loop.break_flag(), _const(True)))
+            for s in out:
+                gast.copy_location(s, stmt)
+            return out, ALWAYS, {loop.breaking if loop is not None else self.returned_flag}
+        if isinstance(stmt, gast.If):
+            body, then_status, then_flags = self.block(stmt.body, loop)
+            orelse, else_status, else_flags = self.block(stmt.orelse, loop)
+            new = gast.copy_location(gast.If(test=stmt.test, body=body or [gast.Pass()],
+                                             orelse=orelse), stmt)
+            new.adjit_branches = (then_status, else_status)
+            if then_status == else_status == ALWAYS:
+                status = ALWAYS
+            elif then_status == else_status == NEVER:
+                status = NEVER
+            else:
+                status = MAY
+            return [new], status, then_flags | else_flags
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, loop)
+        return [stmt], NEVER, set()
+
+    def loop(self, stmt, outer):
+        inner = _Loop(self.namer)
+        body, _, _ = self.block(stmt.body, inner)
+        before = []
+        if isinstance(stmt, gast.While):
+            new = self.while_loop(stmt, body, inner, before)
+        else:
+            new = self.for_loop(stmt, body, before)
+        if inner.skipping:
+            new.body.insert(0, gast.copy_location(assign(inner.skipping, _const(False)), stmt))
+        if inner.breaking:
+            before.append(gast.copy_location(assign(inner.breaking, _const(False)), stmt))
+        new.adjit_exit = inner.breaking
+        out = before + [gast.copy_location(new, stmt)]
+        may_return = not self.simple and any(isinstance(n, gast.Return) for n in gast.walk(stmt))
+        if not may_return:
+            return out, NEVER, set()
+        if outer is None:
+            return out, MAY, {self.returned()}
+        # Leave the enclosing loop too.
+        flag = outer.break_flag()
+        leave = gast.If(test=name(self.returned()), body=[assign(flag, _const(True))], orelse=[])
+        out.append(gast.copy_location(leave, stmt))
+        return out, MAY, {flag}
+
+    def while_loop(self, stmt, body, inner, before):
+        test = stmt.test
+        if isinstance(test, gast.Constant) and test.value is True:
+            return gast.While(test=test, body=body or [gast.Pass()], orelse=[])
+        cond = self.namer.unique("cond")
+        before.append(gast.copy_location(assign(cond, test), stmt))
+        again = gast.copy_location(assign(cond, copy.deepcopy(test)), stmt)
+        if inner.breaking:
+            # After a `break` the test is not evaluated again (it may index out of range).
+            again = gast.copy_location(
+                gast.If(test=name(inner.breaking), body=[gast.Pass()], orelse=[again]), stmt)
+        return gast.While(test=name(cond), body=body + [again], orelse=[])
+
+    def for_loop(self, stmt, body, before):
+        it = stmt.iter
+        if _is_range(it):
+            return gast.For(target=stmt.target, iter=it, body=body or [gast.Pass()], orelse=[],
+                            type_comment=None)
+        # `for v in xs`: over the rows of whatever `xs` is when the loop starts.
+        var = stmt.target.id
+        if isinstance(it, gast.Name) and it.id not in _assigned(stmt.body):
+            items = it.id
+        else:
+            items = self.namer.unique("items_" + var)
+            before.append(gast.copy_location(assign(items, it), stmt))
+        index = self.namer.unique("k_" + var)
+        length = gast.Call(func=name("len"), args=[name(items)], keywords=[])
+        element = gast.Subscript(value=name(items), slice=name(index), ctx=gast.Load())
+        first = gast.copy_location(assign(var, element), stmt)
+        rng = gast.Call(func=name("range"), args=[gast.copy_location(length, it)], keywords=[])
+        new = gast.For(target=name(index, store=True), iter=rng, body=[first] + body, orelse=[],
+                       type_comment=None)
+        new.adjit_element = var
+        return new
+
+
+def _is_range(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "range"
+
+
+def _assigned(stmts):
+    return {n.id for s in stmts for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
