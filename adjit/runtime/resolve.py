@@ -48,16 +48,20 @@ def resolve_method(source, call, attr):
     if obj is None:
         raise source.error(f"the array method or attribute `.{attr}` is not supported", call)
     prim = rules.lookup(obj)
-    check_arguments(source, prim, call, f".{attr}")
+    check_arguments(source, prim, call, f".{attr}", method=True)
     return prim
 
 
-def check_arguments(source, prim, call, text):
-    """Refuse a call whose arguments do not fit the primitive's parameters."""
+def check_arguments(source, prim, call, text, method=False):
+    """Refuse a call whose arguments do not fit the primitive's parameters.
+
+    For a method (`method=True`) the first argument is the array itself,
+    which the counts in messages leave out, as the user wrote them."""
     if len(call.args) > len(prim.params):
+        own = int(method)
         raise source.error(
-            f"`{text}` takes at most {len(prim.params)} argument(s) here, got {len(call.args)}",
-            call)
+            f"`{text}` takes at most {len(prim.params) - own} argument(s) here, "
+            f"got {len(call.args) - own}", call)
     given = set(prim.params[:len(call.args)])
     for keyword in call.keywords:
         if keyword.arg not in prim.params or keyword.arg in given:

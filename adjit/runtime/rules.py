@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from ..transform.templates import primitive_from_rule
+from .array_helpers import reshape_to  # noqa: F401
 from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
                       log_or_zero, size_of)
 
@@ -30,16 +31,21 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise"):
     """Register the decorated rule for each key.
 
     A key is an operator name, or a `(function, spelling)` pair where
-    spelling is how generated code calls the function ("np.sin"). `shape`
+    spelling is how generated code calls the function ("np.sin"), or a
+    `(function, spelling, shown)` triple when the user writes it otherwise
+    (`x.reshape(...)` is called as the helper `reshape_to(x, ...)`). `shape`
     says what shape the result has: "elementwise" (the broadcast shape of
     the arguments), "scalar", or "unknown".
     """
     def register(rule):
         for key in keys:
-            obj, spelling = (key, "") if isinstance(key, str) else key
-            _RULES[_key(obj)] = (rule, spelling, obj, dict(broadcast=broadcast,
-                                                           differentiable=differentiable,
-                                                           shape=shape))
+            if isinstance(key, str):
+                obj, spelling, shown = key, "", ""
+            else:
+                obj, spelling, shown = key if len(key) == 3 else (*key, key[1])
+            _RULES[_key(obj)] = (rule, spelling, shown, obj, dict(broadcast=broadcast,
+                                                                  differentiable=differentiable,
+                                                                  shape=shape))
         return rule
     return register
 
@@ -54,8 +60,8 @@ def lookup(obj):
     if key not in _PRIMITIVES:
         if key not in _RULES:
             return None
-        rule, spelling, target, options = _RULES[key]
-        name = spelling.rsplit(".", 1)[-1] if spelling else rule.__name__.rstrip("_")
+        rule, spelling, shown, target, options = _RULES[key]
+        name = shown.rsplit(".", 1)[-1] if shown else rule.__name__.rstrip("_")
         _PRIMITIVES[key] = primitive_from_rule(rule, name, spelling, **options)
     return _PRIMITIVES[key]
 
@@ -68,8 +74,8 @@ _OPERATOR_TEXT = {"add": "`a + b`", "sub": "`a - b`", "mul": "`a * b`", "div": "
 def markdown_table():
     """The README's table of differentiable operations, one row per rule."""
     rows = {}
-    for rule, spelling, target, options in _RULES.values():
-        text = f"`{spelling}`" if spelling else _OPERATOR_TEXT[target]
+    for rule, spelling, shown, target, options in _RULES.values():
+        text = f"`{shown}`" if shown else _OPERATOR_TEXT[target]
         row = rows.setdefault(rule, {"names": [], "options": options})
         row["names"].append(text)
     lines = ["| operation | gradient | compiled by Numba |", "|---|---|---|"]
@@ -134,6 +140,8 @@ def pos(g, ans, x):
 @defrule((float, "float"), shape="scalar")
 def float_(g, ans, x):
     return g
+
+
 @defrule("not", (np.sign, "np.sign"), (np.floor, "np.floor"), (np.ceil, "np.ceil"),
          differentiable=False)
 def not_(g, ans, x):
@@ -294,7 +302,8 @@ def logaddexp2(g, ans, x, y):
     return g * np.exp2(x - ans), g * np.exp2(y - ans)
 
 
-@defrule((builtins.abs, "abs"), (np.abs, "np.abs"), (math.fabs, "math.fabs"))
+# Builtin `abs` is called as `np.abs`: the same on numbers, and Numba has it for arrays too.
+@defrule((builtins.abs, "np.abs", "abs"), (np.abs, "np.abs"), (math.fabs, "math.fabs"))
 def absolute(g, ans, x):
     return g * np.sign(x)
 
@@ -331,8 +340,21 @@ def transpose(g, ans, x):
     return np.transpose(g)
 
 
+# `np.reshape(a, shape)` and `x.reshape(shape)` / `x.reshape(n, m, ...)` are both called as
+# the helper `reshape_to`, which Numba compiles for any memory layout. The gradient
+# reshapes back to the argument's shape; the shape itself is an integer: no gradient.
+@defrule((np.reshape, "reshape_to", "np.reshape"), shape="unknown")
+def reshape(g, ans, a, shape):
+    return reshape_to(g, np.shape(a)), None
+
+
+@defrule((np.ndarray.reshape, "reshape_to", "x.reshape"), shape="unknown")
+def reshape_method(g, ans, x, shape, d1=None, d2=None, d3=None, d4=None, d5=None):
+    return reshape_to(g, np.shape(x)), None, None, None, None, None, None
+
+
 # Methods and attributes of arrays, as the functions they mean: `x.sum()` is
 # `np.sum(x)`, `x.T` is `np.transpose(x)`.
 METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "copy": np.copy, "max": np.max,
            "min": np.min, "transpose": np.transpose, "T": np.transpose, "shape": np.shape,
-           "size": np.size, "ndim": np.ndim}
+           "size": np.size, "ndim": np.ndim, "reshape": np.ndarray.reshape}
