@@ -3,19 +3,6 @@
 import numpy as np
 
 
-def uses_while(x):
-    while x < 10.0:  # refused: while
-        x = x * 2.0
-    return x
-
-
-def uses_break(x, n):
-    for i in range(n):
-        x = x * 2.0
-        break  # refused: break
-    return x
-
-
 def uses_try(x):
     try:  # refused: try
         y = x * 2.0
@@ -64,21 +51,9 @@ def uses_random(x):
     return y
 
 
-def uses_early_return(x):
-    if x > 0.0:
-        return x  # refused: early return
-    return -x
-
-
 def uses_nested_def(x):
     def inner(v):  # refused: nested def
         return v
-    return x
-
-
-def uses_while_not_range(x, xs):
-    for v in xs:  # refused: for over range only
-        x = x + v
     return x
 
 
@@ -128,12 +103,88 @@ def reads_value_only_an_earlier_loop_assigns(x, n):
     return t
 
 
-def uses_reshape_method(x):
-    y = x.reshape(3, 1)  # refused: .reshape not supported yet
-    return np.sum(y)
+def uses_yield(x):
+    yield x * 2.0  # refused: yield
 
 
-def writes_into_array(x):
-    y = x * 2.0
-    y[0] = 1.0  # refused: array writes not supported yet
-    return np.sum(y)
+def uses_yield_value(x):
+    y = yield x  # refused: yield
+    return y
+
+
+def uses_yield_from(x):
+    yield from range(3)  # refused: yield from
+
+
+def uses_set_comprehension(x, n):
+    ys = {x * i for i in range(n)}  # refused: set comprehension
+    return x
+
+
+def uses_dict_comprehension(x, n):
+    ys = {i: x * i for i in range(n)}  # refused: dict comprehension
+    return x
+
+
+def uses_generator_expression(x, n):
+    y = np.sum(x * i for i in range(n))  # refused: generator expression
+    return y
+
+
+def uses_nested_class(x):
+    class Inner:  # refused: nested class
+        scale = 2.0
+    return x * Inner.scale
+
+
+def nonlocal_factory(x):
+    global COUNTER  # refused: global
+    total = x
+
+    def uses_nonlocal(v):
+        nonlocal total  # refused: nonlocal
+        total = total + v
+        return total
+    return uses_nonlocal
+
+
+uses_nonlocal = nonlocal_factory(0.0)
+
+
+async def uses_async_def(x):  # refused: async def
+    return x * 2.0
+
+
+async def uses_await(x):  # refused: async def
+    y = await x
+    return y
+
+
+def uses_nested_async_def(x):
+    async def inner(v):  # refused: async def
+        async with v as w:
+            async for u in w:
+                await u
+        return v
+    return x
+
+
+def uses_star_kwargs(x, **options):  # refused: **kwargs
+    return x
+
+
+def uses_random_normal(x):
+    y = np.random.normal(x, 0.1)  # refused: np.random.normal
+    return y * x
+
+
+def uses_for_else(x, n):
+    for i in range(n):  # refused: for ... else
+        x = x * 2.0
+    else:
+        x = x + 1.0
+    return x
+
+
+def uses_unsupported_method(x):
+    return np.sum(x.flatten())  # refused: .flatten

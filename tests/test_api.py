@@ -1,5 +1,6 @@
 """The public API: decorator forms, wrt handling, errors, fallback, inspection."""
 
+import inspect
 import io
 import subprocess
 import sys
@@ -39,6 +40,8 @@ def test_wrt_errors():
         adjit.grad(P.polynomial, wrt="z")
     with pytest.raises(ValueError, match="position 5"):
         adjit.grad(P.polynomial, wrt=5)
+    with pytest.raises(ValueError, match="no argument named 'w'"):
+        adjit.grad(P.polynomial, wrt=("x", "w"))
 
 
 @pytest.mark.parametrize("jit", [False, None])
@@ -48,6 +51,16 @@ def test_integer_argument_is_a_type_error(jit):
         df(3, 2.0)
     with pytest.raises(TypeError, match="integer"):
         adjit.grad(P.array_output, jit=jit)(np.arange(3))
+
+
+@pytest.mark.parametrize("jit", [False, None])
+def test_integer_argument_error_names_the_argument(jit):
+    with pytest.raises(TypeError, match="integer argument 'y'"):
+        adjit.grad(P.polynomial, wrt=("x", "y"), jit=jit)(3.0, 2)
+    with pytest.raises(TypeError, match="integer array argument 'w'"):
+        adjit.grad(P.vector_ops, wrt="w", jit=jit)(np.ones(4), np.arange(4))
+    # A float argument next to an integer one is fine: only `wrt` must be floats.
+    assert adjit.grad(P.polynomial, wrt="x", jit=jit)(3.0, 2) == pytest.approx(12.0)
 
 
 def test_numba_failure_falls_back_with_one_warning_naming_the_line():
@@ -71,6 +84,46 @@ def test_jit_true_raises_instead_of_falling_back():
         df(np.linspace(0.5, 1.5, 4), 1)
     assert info.value.filename.endswith("programs.py")
     assert info.value.lineno is not None
+
+
+def branch_on_an_array(x):
+    y = x * 2.0
+    if y > 1.0:  # an array where a scalar condition is needed
+        y = y * x
+    return np.sum(y)
+
+
+def unifies_float_and_array(x, n):
+    y = 0.0
+    if n > 0:
+        y = x * 2.0
+    z = y * x  # Numba: `y` is a float on one path, an array on the other
+    return np.sum(z)
+
+
+def line_of(func, text):
+    lines, first = inspect.getsourcelines(func)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def test_jit_true_error_points_at_the_users_line():
+    df = adjit.grad(unifies_float_and_array, jit=True)
+    with pytest.raises(adjit.TransformError) as info:
+        df(np.linspace(0.5, 1.5, 4), 1)
+    assert info.value.filename == __file__
+    assert info.value.lineno == line_of(unifies_float_and_array, "z = y * x")
+    assert "z = y * x" in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "Numba types `if array` and raises ValueError (truth value of an array) at run time, "
+    "as Python does; no TransformError at the `if` line yet"))
+def test_array_condition_with_jit_true_is_a_transform_error_at_the_if():
+    df = adjit.grad(branch_on_an_array, jit=True)
+    with pytest.raises(adjit.TransformError) as info:
+        df(np.linspace(0.5, 1.5, 3))
+    assert info.value.filename == __file__
+    assert info.value.lineno == line_of(branch_on_an_array, "if y > 1.0:")
 
 
 def test_source_is_deterministic_and_valid_python():
@@ -115,7 +168,7 @@ def test_cli_show_and_demo():
 
 
 def test_cli_show_reports_refusals():
-    result = subprocess.run([sys.executable, "-m", "adjit", "show", "tests/refused.py:uses_while"],
+    result = subprocess.run([sys.executable, "-m", "adjit", "show", "tests/refused.py:uses_try"],
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert "while" in result.stderr and "refused.py" in result.stderr
+    assert "try" in result.stderr and "refused.py" in result.stderr

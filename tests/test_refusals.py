@@ -10,6 +10,14 @@ import refused
 FUNCTIONS = [f for name, f in inspect.getmembers(refused, inspect.isfunction)
              if f.__module__ == refused.__name__]
 
+# Refusals the compiler does not make yet (each test passes once it does).
+NOT_YET = {
+    # refuse.check accepts a coroutine function and differentiates its body as if it
+    # were a plain function; it should refuse the `async def` line itself.
+    "uses_async_def": "an `async def` function is not refused at its `def` line",
+    "uses_await": "an `async def` function is not refused at its `def` line",
+}
+
 
 def marked_line(func):
     """The line number (in the file) carrying `# refused:`, found by reading the file."""
@@ -20,7 +28,12 @@ def marked_line(func):
     raise AssertionError(f"{func.__name__} has no `# refused:` marker")
 
 
-@pytest.mark.parametrize("func", FUNCTIONS, ids=[f.__name__ for f in FUNCTIONS])
+def not_yet(name):
+    return [pytest.mark.xfail(reason=NOT_YET[name], strict=True)] if name in NOT_YET else []
+
+
+@pytest.mark.parametrize("func", [pytest.param(f, id=f.__name__, marks=not_yet(f.__name__))
+                                  for f in FUNCTIONS])
 def test_refused_at_the_users_line(func):
     lineno, line = marked_line(func)
     with pytest.raises(adjit.TransformError) as info:
@@ -32,10 +45,38 @@ def test_refused_at_the_users_line(func):
     assert isinstance(error, Exception)
 
 
-def test_message_names_the_construct():
-    with pytest.raises(adjit.TransformError, match="while"):
-        adjit.grad(refused.uses_while)
-    with pytest.raises(adjit.TransformError, match="np.random.rand"):
-        adjit.grad(refused.uses_random)
-    with pytest.raises(adjit.TransformError, match="try"):
-        adjit.grad(refused.uses_try)
+MESSAGES = [
+    ("uses_try", "`try`"),
+    ("uses_with", "`with`"),
+    ("uses_yield_value", "`yield`"),
+    pytest.param("uses_yield", "`yield`", marks=pytest.mark.xfail(
+        reason="a `yield` statement is refused as 'an expression statement has no effect'",
+        strict=True)),
+    pytest.param("uses_yield_from", "`yield from`", marks=pytest.mark.xfail(
+        reason="a `yield from` statement is refused as 'an expression statement has no effect'",
+        strict=True)),
+    ("uses_lambda", "lambda"),
+    ("uses_comprehension", "list comprehension"),
+    ("uses_set_comprehension", "set comprehension"),
+    ("uses_dict_comprehension", "dict comprehension"),
+    ("uses_generator_expression", "generator expression"),
+    ("uses_nested_def", "nested `def`"),
+    ("uses_nested_class", "nested `class`"),
+    ("uses_global", "`global`"),
+    ("uses_nonlocal", "`nonlocal`"),
+    ("uses_nested_async_def", "`async def`"),
+    ("uses_star_args", r"\*args"),
+    ("uses_star_kwargs", r"\*\*kwargs"),
+    ("uses_walrus", "walrus"),
+    ("uses_print", "`print`"),
+    ("uses_random", "np.random.rand"),
+    ("uses_random_normal", "np.random.normal"),
+    ("uses_for_else", "for ... else"),
+    ("uses_unsupported_method", r"\.flatten"),
+]
+
+
+@pytest.mark.parametrize("name, construct", MESSAGES)
+def test_message_names_the_construct(name, construct):
+    with pytest.raises(adjit.TransformError, match=construct):
+        adjit.grad(getattr(refused, name))
