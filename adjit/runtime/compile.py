@@ -15,7 +15,7 @@ import re
 import numba
 
 from . import cache
-from . import helpers_numba  # noqa: F401  (registers the helpers' Numba versions)
+from . import array_helpers_numba, helpers_numba  # noqa: F401  (register the Numba versions)
 
 
 class AdjitWarning(UserWarning):
@@ -26,7 +26,8 @@ class AdjitWarning(UserWarning):
 def fingerprint():
     """A short hash of the runtime code that generated modules call into."""
     digest = hashlib.sha256()
-    for name in ("helpers.py", "helpers_numba.py"):
+    for name in ("helpers.py", "helpers_numba.py", "array_helpers.py", "array_helpers_numba.py",
+                 "rules.py"):
         digest.update((pathlib.Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -10,6 +10,8 @@ back to its argument's dtype at the end.
 
 import numpy as np
 
+from .array_helpers import reshape_to  # noqa: F401  (generated code imports it from here)
+
 
 def zeros_like(x):
     """A float64 zero with the shape of `x` (0.0 for a scalar)."""
@@ -136,6 +138,67 @@ def restore(stack, slot, like):
     return stack[slot]
 
 
+def snapshot(x):
+    """A copy of `x` that later writes into arrays cannot change."""
+    return np.copy(x) if isinstance(x, np.ndarray) else x
+
+
+def must_be_scalar(x):
+    """`x`, which must be a number: an element read kept past a write into its array.
+
+    A row or slice would be a view that the write changes, whose gradient
+    adjit would give to the values it held before."""
+    if isinstance(x, np.ndarray):
+        raise TypeError("adjit: a row or slice of an array is used after the array is written "
+                        "into; adjit cannot differentiate that. Take a copy where it is read "
+                        "(`a[i].copy()`)")
+    return x
+
+
+def undo_log(array):
+    """An empty undo log for writes into `array`."""
+    return []
+
+
+def log_write(log, array, index):
+    """Save the elements `array[index] = ...` is about to overwrite; returns the log.
+
+    Compiled, the log is flat positions and old values in arrays that double
+    when full."""
+    log.append((index, snapshot(array[index])))
+    return log
+
+
+def undo_write(log, array, index):
+    """Put back the elements the last write into `array` (at `index`) overwrote."""
+    index, old = log.pop()
+    array[index] = old
+
+
+def log_height(log):
+    """How many writes `log` holds: where `undo_to` goes back to."""
+    return len(log)
+
+
+def undo_to(log, array, height):
+    """Undo the writes into `array` logged after the log had `height` entries."""
+    while len(log) > height:
+        undo_write(log, array, None)
+
+
+def grad_at(grad, index):
+    """A copy of `grad[index]`: the adjoint of the elements a write replaced."""
+    return snapshot(grad[index])
+
+
+def zero_at(grad, index):
+    """`grad[index] = 0`, in place: the elements overwritten get no more gradient; returns `grad`."""
+    grad[index] = 0.0
+    return grad
+
+
 HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
            "dot_grad_left",
-           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "push", "restore")
+           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "push", "restore", "snapshot",
+           "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
+           "grad_at", "zero_at", "reshape_to")

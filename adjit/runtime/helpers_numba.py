@@ -202,3 +202,143 @@ def _ndim(x):
         return lambda x: ndim
     if _is_scalar(x):
         return lambda x: 0
+
+
+# ---- undo logs for writes into arrays ------------------------------------
+# A log is (positions, old values, [count]): the flat positions of the
+# elements overwritten and what they held, in arrays that double when full.
+# Arrays written into are C-contiguous (made by adjit's copies, NumPy
+# constructors or arithmetic), so `reshape(size)` views their elements.
+
+def _is_element(array, index):
+    """Whether `array[index]` is one element: an integer per dimension."""
+    if isinstance(index, types.Integer):
+        return array.ndim == 1
+    if isinstance(index, types.BaseTuple):
+        return len(index) == array.ndim and all(isinstance(t, types.Integer) for t in index)
+    return False
+
+
+def _flat_position(array, index):
+    """A jitted `(array, index) -> int`: where element `index` sits in `array.reshape(size)`."""
+    if isinstance(index, types.Integer):
+        return register_jitable(lambda array, index: index + array.shape[0] if index < 0 else index)
+    lines = ["def position(array, index):", "    pos = 0"]
+    for d in range(len(index)):
+        lines += [f"    i = index[{d}]",
+                  f"    if i < 0:", f"        i += array.shape[{d}]",
+                  f"    pos = pos * array.shape[{d}] + i"]
+    lines.append("    return pos")
+    namespace = {}
+    exec("\n".join(lines), namespace)
+    return register_jitable(namespace["position"])
+
+
+@register_jitable
+def _log_push(log, flat, positions):
+    where, old, count = log
+    n = count[0]
+    m = positions.shape[0]
+    if n + m > where.shape[0]:
+        size = max(2 * where.shape[0], n + m)
+        bigger_where = np.empty(size, np.int64)
+        bigger_where[:n] = where[:n]
+        bigger_old = np.empty(size, old.dtype)
+        bigger_old[:n] = old[:n]
+        where, old = bigger_where, bigger_old
+    for j in range(m):
+        where[n + j] = positions[j]
+        old[n + j] = flat[positions[j]]
+    count[0] = n + m
+    return (where, old, count)
+
+
+@register_jitable
+def _log_pop(log, flat, m):
+    where, old, count = log
+    n = count[0]
+    for j in range(n - 1, n - m - 1, -1):
+        flat[where[j]] = old[j]
+    count[0] = n - m
+
+
+@overload(helpers.undo_log)
+def _undo_log(array):
+    if _is_array(array):
+        dtype = array.dtype
+        return lambda array: (np.empty(16, np.int64), np.empty(16, dtype), np.zeros(1, np.int64))
+
+
+@overload(helpers.log_write)
+def _log_write(log, array, index):
+    if not _is_array(array):
+        return None
+    if _is_element(array, index):
+        position = _flat_position(array, index)
+
+        def element(log, array, index):
+            positions = np.empty(1, np.int64)
+            positions[0] = position(array, index)
+            return _log_push(log, array.reshape(array.size), positions)
+        return element
+
+    def region(log, array, index):
+        positions = np.ravel(np.arange(array.size).reshape(array.shape)[index])
+        return _log_push(log, array.reshape(array.size), positions)
+    return region
+
+
+@overload(helpers.undo_write)
+def _undo_write(log, array, index):
+    if not _is_array(array):
+        return None
+    if _is_element(array, index):
+        return lambda log, array, index: _log_pop(log, array.reshape(array.size), 1)
+    return lambda log, array, index: _log_pop(log, array.reshape(array.size), array[index].size)
+
+
+@overload(helpers.log_height)
+def _log_height(log):
+    return lambda log: log[2][0]
+
+
+@overload(helpers.undo_to)
+def _undo_to(log, array, height):
+    if _is_array(array):
+        return lambda log, array, height: _log_pop(log, array.reshape(array.size),
+                                                   log[2][0] - height)
+
+
+@overload(helpers.snapshot)
+def _snapshot(x):
+    if _is_array(x):
+        return lambda x: x.copy()
+    return lambda x: x
+
+
+@overload(helpers.must_be_scalar)
+def _must_be_scalar(x):
+    if _is_array(x):
+        from numba.core.errors import TypingError
+        raise TypingError("adjit: a row or slice of an array is used after the array is written "
+                          "into; adjit cannot differentiate that. Take a copy where it is read "
+                          "(`a[i].copy()`)")
+    return lambda x: x
+
+
+@overload(helpers.grad_at)
+def _grad_at(grad, index):
+    if not _is_array(grad):
+        return None
+    if _is_element(grad, index):
+        return lambda grad, index: grad[index]
+    return lambda grad, index: grad[index].copy()
+
+
+@overload(helpers.zero_at)
+def _zero_at(grad, index):
+    if _is_array(grad):
+        def impl(grad, index):
+            grad[index] = 0.0
+            return grad
+        return impl

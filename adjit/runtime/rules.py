@@ -358,3 +358,24 @@ def reshape_method(g, ans, x, shape, d1=None, d2=None, d3=None, d4=None, d5=None
 METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "copy": np.copy, "max": np.max,
            "min": np.min, "transpose": np.transpose, "T": np.transpose, "shape": np.shape,
            "size": np.size, "ndim": np.ndim, "reshape": np.ndarray.reshape}
+
+
+# ---- new arrays ------------------------------------------------------------
+# Their values do not depend on the arguments differentiably (a shape, an
+# array whose shape is copied); `np.full`'s fill value does.
+
+@defrule((np.zeros, "np.zeros"), (np.ones, "np.ones"), (np.empty, "np.empty"),
+         (np.arange, "np.arange"), differentiable=False, shape="unknown")
+def new_array(g, ans, shape):
+    return None
+
+
+@defrule((np.zeros_like, "np.zeros_like"), (np.ones_like, "np.ones_like"),
+         (np.empty_like, "np.empty_like"), differentiable=False)
+def new_array_like(g, ans, x):
+    return None
+
+
+@defrule((np.full, "np.full"), shape="unknown")
+def full(g, ans, shape, fill_value):
+    return None, unbroadcast(g, fill_value)

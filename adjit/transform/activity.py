@@ -12,14 +12,18 @@ may omit all adjoint code for it.
 
 import gast
 
-from .normalize import op_name
+from .normalize import op_name, written_array
 
 
 def dependencies(fdef, op_primitive):
     """Map each assigned name to the names its value depends on differentiably."""
     deps = {}
     for node in gast.walk(fdef):
-        if isinstance(node, gast.Assign):
+        if written_array(node):
+            # `a[i] = v`: the elements of `a` now depend on `v` as well.
+            deps.setdefault(written_array(node), set()).update(
+                differentiable_operands(node.value, op_primitive))
+        elif isinstance(node, gast.Assign):
             target = node.targets[0].id
             deps.setdefault(target, set()).update(differentiable_operands(node.value, op_primitive))
     return deps

@@ -24,7 +24,7 @@ def cleanup(fdef):
     # another adjoint is set to.
     in_place = {n.targets[0].id for n in gast.walk(fdef)
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
-                and isinstance(n.value.func, gast.Name) and n.value.func.id == "add_at"}
+                and isinstance(n.value.func, gast.Name) and n.value.func.id in ("add_at", "zero_at")}
     changed = True
     while changed:
         _known_zeros(fdef.body, set(), mutate=True, in_place=in_place)

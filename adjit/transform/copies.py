@@ -12,6 +12,7 @@ compute into the loop-carried name (see `ssa.reads_no_result`).
 
 import gast
 
+from .normalize import written_array
 from .ssa import reads_no_result
 
 
@@ -50,6 +51,8 @@ def _block(stmts, reads, params):
 
 def _coalescable(first, second, reads, params):
     if not (isinstance(first, gast.Assign) and isinstance(second, gast.Assign)):
+        return False
+    if written_array(first) or written_array(second):
         return False
     temp = first.targets[0].id
     value = second.value

@@ -8,6 +8,7 @@ which every statement is one of
     name = OP atom                    (UnaryOp)
     name = f(atom, ..., kw=atom)      (a call of a known primitive)
     name = atom[index]                (an index of atoms, slices of atoms, or a tuple of them)
+    name[index] = atom                (a write into an array)
     if name: ...  [else: ...]
     for name in range(atom, atom, atom): ...
     while name: ...  (or `while True:`)
@@ -55,6 +56,13 @@ def spelled(text):
     return gast.parse(text).body[0].value
 
 
+def written_array(stmt):
+    """The array `stmt` writes into (`a` for `a[i] = v`), or None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+        return stmt.targets[0].value.id
+    return None
+
+
 def op_name(op):
     return _OP_NAMES[type(op)]
 
@@ -80,6 +88,7 @@ class _Normalizer:
         self.resolve_call = resolve_call
         self.resolve_global = resolve_global
         self.resolve_method = resolve_method
+        self.names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}  # not temporaries
         self.locals = {a.id for a in tree.args.args} | {
             n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
@@ -101,8 +110,20 @@ class _Normalizer:
             target = stmt.targets[0]
             if isinstance(target, gast.Tuple):
                 self.unpack(target, stmt.value, stmt, out)
+            elif isinstance(target, gast.Subscript):
+                value = self.atom(stmt.value, stmt, out)
+                out.append(self.write(target, value, stmt, out))
             else:
                 self.assign_expr(target.id, stmt.value, stmt, out)
+        elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript):
+            # `a[i] += v`: `a` and `i` are evaluated once, as Python does.
+            place = gast.Subscript(value=name(stmt.target.value.id),
+                                   slice=self.index(stmt.target.slice, stmt, out), ctx=gast.Load())
+            old = self.namer.temp("item")
+            out.append(assign(old, place, stmt))
+            value = gast.copy_location(gast.BinOp(left=name(old), op=stmt.op, right=stmt.value), stmt)
+            new = self.atom(value, stmt, out)
+            out.append(self.write(place, new, stmt, out, evaluated=True))
         elif isinstance(stmt, gast.AugAssign):
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             gast.copy_location(value, stmt)
@@ -137,12 +158,42 @@ class _Normalizer:
             out.append(_loop_facts(gast.copy_location(new, stmt), stmt))
         # docstrings and `pass` produce nothing
 
+    def write(self, target, value, stmt, out, evaluated=False):
+        """The statement `a[index] = value` (`value` an atom), with the index reduced to atoms."""
+        index = copy.deepcopy(target.slice) if evaluated else self.index(target.slice, stmt, out)
+        place = gast.Subscript(value=name(target.value.id), slice=index, ctx=gast.Store())
+        return gast.copy_location(gast.Assign(targets=[place], value=value, type_comment=None), stmt)
+
     def unpack(self, target, value, stmt, out):
         if not isinstance(value, gast.Tuple):
-            raise self.source.error("unpacking is supported from a tuple of values only", stmt)
+            # `n, m = x.shape`: unpack the value's elements one by one.
+            whole = self.atom(value, stmt, out)
+            if not isinstance(whole, gast.Name):
+                raise self.source.error("only a tuple can be unpacked", stmt)
+            value = gast.Tuple(elts=[gast.copy_location(
+                gast.Subscript(value=name(whole.id), slice=gast.Constant(value=k, kind=None),
+                               ctx=gast.Load()), stmt) for k in range(len(target.elts))],
+                ctx=gast.Load())
         if len(value.elts) != len(target.elts):
             raise self.source.error(
                 f"cannot unpack {len(value.elts)} values into {len(target.elts)} names", stmt)
+        if any(isinstance(t, gast.Subscript) for t in target.elts):
+            # `a[j], a[j + 1] = a[j + 1], a[j]`: every value is read before anything is written.
+            atoms = []
+            targets = {t.id for t in target.elts if isinstance(t, gast.Name)}
+            for v in value.elts:
+                a = self.atom(v, stmt, out)
+                if isinstance(a, gast.Name) and a.id in targets:
+                    copy_ = self.namer.temp(a.id)
+                    out.append(assign(copy_, a, stmt))
+                    a = name(copy_)
+                atoms.append(a)
+            for t, a in zip(target.elts, atoms):
+                if isinstance(t, gast.Subscript):
+                    out.append(self.write(t, a, stmt, out))
+                else:
+                    out.append(assign(t.id, a, stmt))
+            return
         names = [t.id for t in target.elts]
         read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
         if not read & set(names) and len(set(names)) == len(names):
@@ -184,7 +235,8 @@ class _Normalizer:
         if isinstance(expr, gast.Constant):
             return gast.Constant(value=expr.value, kind=None)
         if (isinstance(expr, gast.Attribute) and not self.is_method(expr)) or (
-                isinstance(expr, gast.Name) and expr.id not in self.locals):
+                isinstance(expr, gast.Name) and expr.id not in self.locals
+                and expr.id in self.names):
             return gast.Constant(value=self.resolve_global(expr), kind=None)
         if isinstance(expr, gast.Name):
             return name(expr.id)
@@ -240,7 +292,8 @@ class _Normalizer:
         elif isinstance(expr, gast.Call):
             prim = self.resolve_call(expr)
         if isinstance(expr, gast.Call):
-            args = [self.atom(a, where, out) for a in expr.args]
+            args = [gast.Tuple(elts=[self.atom(e, where, out) for e in a.elts], ctx=gast.Load())
+                    if isinstance(a, gast.Tuple) else self.atom(a, where, out) for a in expr.args]
             keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, where, out))
                         for k in expr.keywords]
             call = gast.Call(func=spelled(prim.spelling), args=args, keywords=keywords)

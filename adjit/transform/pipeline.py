@@ -1,6 +1,6 @@
 """The compiler pipeline: function source in, adjoint module text out.
 
-source -> refuse -> control -> normalize -> ssa -> copies -> activity -> reverse -> cleanup -> emit.
+source -> refuse -> control -> normalize -> ssa -> copies -> writes -> activity -> reverse -> cleanup -> emit.
 Each pass is a pure function of its input tree; this module only strings
 them together. The user's namespace and the rules come in through callbacks,
 so the compiler never imports the runtime: `resolve_call(source, call_node)`
@@ -12,7 +12,7 @@ of an array method, `op_primitive(op_name)` the Primitive of an operator.
 import copy
 import dataclasses
 
-from . import activity, cleanup, control, copies, emit, normalize, refuse, reverse, ssa
+from . import activity, cleanup, control, copies, emit, normalize, refuse, reverse, ssa, writes
 from . import source as source_pass
 from .names import Namer, names_in
 
@@ -52,10 +52,11 @@ def adjoint_module(source, wrt, resolve_call, resolve_global, resolve_method, op
                                lambda call, attr: resolve_method(source, call, attr))
     tree = ssa.to_ssa(source, tree, namer, reserved, result=single_result)
     tree = copies.coalesce(tree)
+    written = writes.analyse(source, tree, namer)
     result = tree.body[-1].value.id
     active = activity.active_names(tree, wrt, result, op_primitive)
     adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive,
-                               single_result=bool(single_result))
+                               single_result=bool(single_result), writes=written)
     cleanup.cleanup(adjoint)
     helpers = emit.helpers_used(adjoint, helper_names)
     text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}", fingerprint)

@@ -54,6 +54,8 @@ _COMPARE = (gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Eq, gast.NotEq)
 def check(source):
     """Raise TransformError at the first unsupported construct in `source.tree`."""
     fdef = source.tree
+    if isinstance(fdef, gast.AsyncFunctionDef):
+        raise source.error("adjit cannot differentiate an `async def`", fdef)
     args = fdef.args
     if args.vararg or args.kwarg:
         raise source.error("`*args` and `**kwargs` cannot be differentiated", fdef)
@@ -80,17 +82,20 @@ def _check_stmt(source, stmt):
         target = stmt.targets[0]
         if isinstance(target, gast.Tuple):
             for element in target.elts:
-                if not isinstance(element, gast.Name):
-                    raise source.error("only names can be unpacked into", element)
+                if isinstance(element, gast.Subscript):
+                    _check_write(source, element)
+                elif not isinstance(element, gast.Name):
+                    raise source.error("only names and array elements can be unpacked into",
+                                       element)
         elif isinstance(target, gast.Subscript):
-            raise source.error("writing into an array (`a[i] = ...`) is not supported yet", stmt)
+            _check_write(source, target)
         elif not isinstance(target, gast.Name):
             _refuse_expr(source, target)
         _check_expr(source, stmt.value, allow_tuple=True)
     elif isinstance(stmt, gast.AugAssign):
         if isinstance(stmt.target, gast.Subscript):
-            raise source.error("writing into an array (`a[i] += ...`) is not supported yet", stmt)
-        if not isinstance(stmt.target, gast.Name):
+            _check_write(source, stmt.target)
+        elif not isinstance(stmt.target, gast.Name):
             _refuse_expr(source, stmt.target)
         if not isinstance(stmt.op, _OPS):
             raise source.error(f"the operator `{_op_text(stmt.op)}=` is not differentiable", stmt)
@@ -126,7 +131,8 @@ def _check_stmt(source, stmt):
                 targets = inner.targets if isinstance(inner, gast.Assign) else [inner.target]
                 for t in targets:
                     for n in gast.walk(t):
-                        if isinstance(n, gast.Name) and n.id == stmt.target.id:
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) \
+                                and n.id == stmt.target.id:
                             raise source.error(
                                 f"the loop variable `{n.id}` is assigned inside its own loop", inner)
         _check_body(source, stmt.body)
@@ -142,11 +148,24 @@ def _check_stmt(source, stmt):
             if isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name) \
                     and stmt.value.func.id == "print":
                 raise source.error("adjit cannot differentiate `print`", stmt)
+            kind = _CONSTRUCTS.get(type(stmt.value))
+            if kind:
+                raise source.error(f"adjit cannot differentiate {kind}", stmt)
             raise source.error("an expression statement has no effect adjit can differentiate", stmt)
     elif isinstance(stmt, gast.Pass):
         pass
     else:
         raise source.error(f"adjit cannot differentiate a `{type(stmt).__name__}` statement", stmt)
+
+
+def _check_write(source, target):
+    """`a[i] = ...`: the array must be a variable, written with one subscript."""
+    if not isinstance(target.value, gast.Name):
+        if isinstance(target.value, gast.Subscript):
+            raise source.error("write an element as `a[i, j] = ...`, not `a[i][j] = ...` "
+                               "(`a[i]` may be a copy)", target)
+        raise source.error("only a variable's elements can be written (`a[i] = ...`)", target)
+    _check_expr(source, target)
 
 
 def _refuse_expr(source, node):
@@ -216,7 +235,7 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
         for arg in node.args:
             if isinstance(arg, gast.Starred):
                 raise source.error("`*` unpacking in a call is not supported", arg)
-            _check_expr(source, arg)
+            _check_expr(source, arg, allow_tuple=True)      # a shape: `np.zeros((n, m))`
         for keyword in node.keywords:
             if keyword.arg is None:
                 raise source.error("`**` unpacking in a call is not supported", node)

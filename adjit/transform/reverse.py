@@ -30,21 +30,24 @@ import copy
 import gast
 
 from .activity import primitive_and_arguments
-from .normalize import assign, name
+from .normalize import assign, name, written_array
 from . import shapes
 from .ssa import assigned_names, read_names
 from .templates import fold, instantiate
+from .writes import Writes
 
 
-def generate(fdef, namer, active, wrt, result, op_primitive, single_result=False):
+def generate(fdef, namer, active, wrt, result, op_primitive, single_result=False, writes=None):
     """Build the adjoint function of SSA `fdef`.
 
     `op_primitive(op_name)` returns the Primitive for an operator ("add", "neg").
     `single_result`: `result` is the name `control` made, assigned once by
-    whichever `return` ran; no loop saves or restores it.
+    whichever `return` ran; no loop saves or restores it. `writes` is the
+    `writes.Writes` record of the function's writes into arrays.
     """
     generator = _Generator(namer, active, wrt, result, op_primitive)
     generator.exempt = {result} if single_result else set()
+    generator.writes = writes if writes is not None else Writes({}, [], set(), {})
     generator.shapes = shapes.infer(fdef, op_primitive)
     return generator.function(fdef)
 
@@ -79,9 +82,20 @@ class _Generator:
         body = fdef.body[:-1]
         self.inits = _adjoint_scopes(fdef, self.active | set(self.wrt))
         seed = self.adj(self.result)
-        out = self.forward(body, rerun=False, snapshots=True)
+        out = []
+        for param in self.writes.copy_params:
+            # Writes go into the adjoint's own copy, never into the caller's array.
+            out.append(gast.copy_location(assign(param, call(_spelled("np.copy"), name(param))), fdef))
+        for param in self.params:
+            if param in self.writes.logs:
+                out.append(gast.copy_location(self.new_log(param), fdef))
+        out += self.forward(body, rerun=False, snapshots=True)
         value = self.result
-        if self.result not in self.exempt and any(
+        if self.writes:
+            # Reversing writes puts old values back into arrays: keep the result's.
+            value = self.namer.unique("value")
+            out.append(assign(value, call("snapshot", name(self.result))))
+        elif self.result not in self.exempt and any(
                 self.result in assigned_names(loop.body)
                 for loop in gast.walk(fdef) if isinstance(loop, (gast.For, gast.While))):
             # Reversing the loops restores loop-carried names: keep the result.
@@ -108,11 +122,24 @@ class _Generator:
     def forward(self, stmts, rerun, snapshots):
         out = []
         for stmt in stmts:
-            if isinstance(stmt, gast.Assign):
+            if written_array(stmt):
+                array = written_array(stmt)
+                log = self.writes.logs[array]
+                index = _index_value(stmt.targets[0].slice)
+                save = assign(log, call("log_write", name(log), name(array), index))
+                out.append(gast.copy_location(save, stmt))
+                out.append(copy.deepcopy(stmt))
+            elif isinstance(stmt, gast.Assign):
                 if rerun and (getattr(stmt, "adjit_backedge", False)
                               or stmt.targets[0].id in self.exempt):
                     continue
-                out.append(copy.deepcopy(stmt))
+                new = copy.deepcopy(stmt)
+                if id(stmt) in self.writes.scalar_reads:
+                    new.value = call("must_be_scalar", new.value)
+                out.append(new)
+                target = stmt.targets[0].id
+                if target in self.writes.logs and not getattr(stmt, "adjit_backedge", False):
+                    out.append(gast.copy_location(self.new_log(target), stmt))
             elif isinstance(stmt, gast.If):
                 new = gast.If(test=copy.deepcopy(stmt.test),
                               body=self.forward(stmt.body, False, snapshots) or [gast.Pass()],
@@ -126,6 +153,9 @@ class _Generator:
                     new.body = self.forward(stmt.body, False, False) + self.exit_check(stmt)
                     out.append(new)
         return out
+
+    def new_log(self, array):
+        return assign(self.writes.logs[array], call("undo_log", name(array)))
 
     def exit_check(self, loop):
         """`if breaking: break`, ending the body of a loop `break` may leave."""
@@ -150,10 +180,14 @@ class _Generator:
         outside = self.defined_outside(loop)
         saved = [v for v in assigned_names(loop.body) if v in outside and v not in self.exempt]
         stacks = {h: self.namer.unique("stack_" + h) for h in saved}
+        # Arrays written in the body that outlive an iteration: the height of
+        # their undo log at the start of each iteration.
+        heights = {a: self.namer.unique("stack_height_" + a)
+                   for a in self.writes.across.get(key, ())}
         if isinstance(loop, gast.While):
             done = self.namer.unique("trips")
             self.loops[key] = dict(growing=True, done=done, slot=name(done), stacks=stacks,
-                                   k=self.namer.unique("k"))
+                                   heights=heights, k=self.namer.unique("k"))
             return self.loops[key]
         args = loop.iter.args
         start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
@@ -166,7 +200,7 @@ class _Generator:
             slot = binop(binop(name(var), gast.Sub(), start), gast.FloorDiv(), step)
         self.loops[key] = dict(
             start=start, stop=stop, step=step, unit=unit, slot=slot, growing=False,
-            trips=self.namer.unique("trips_" + var), stacks=stacks,
+            trips=self.namer.unique("trips_" + var), stacks=stacks, heights=heights,
             done=self.namer.unique("done_" + var) if loop.adjit_exit else None)
         return self.loops[key]
 
@@ -180,7 +214,7 @@ class _Generator:
                     if isinstance(loop, gast.For):
                         found.add(stmt.target.id)
                     continue
-                if isinstance(stmt, gast.Assign):
+                if isinstance(stmt, gast.Assign) and not written_array(stmt):
                     found.add(stmt.targets[0].id)
                 elif isinstance(stmt, gast.If):
                     visit(stmt.body)
@@ -205,15 +239,17 @@ class _Generator:
         if facts["done"]:
             out.append(assign(facts["done"], const(0)))
         pushes = []
-        for var, stack in facts["stacks"].items():
-            out.append(assign(stack, call("stack_like", name(var), capacity)))
+        saves = [(stack, name(var), name(var)) for var, stack in facts["stacks"].items()]
+        saves += [(stack, const(0), call("log_height", name(self.writes.logs[array])))
+                  for array, stack in facts["heights"].items()]
+        for stack, like, value in saves:
+            out.append(assign(stack, call("stack_like", like, capacity)))
             if facts["growing"]:
-                pushes.append(assign(stack, call("push", name(stack), name(facts["done"]),
-                                                 name(var))))
+                pushes.append(assign(stack, call("push", name(stack), name(facts["done"]), value)))
             else:
                 target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
                                         ctx=gast.Store())
-                pushes.append(gast.Assign(targets=[target], value=name(var), type_comment=None))
+                pushes.append(gast.Assign(targets=[target], value=value, type_comment=None))
         count = []
         if facts["growing"]:
             count.append(assign(facts["done"], binop(name(facts["done"]), gast.Add(), const(1))))
@@ -286,13 +322,40 @@ class _Generator:
             slot = name(target)
         for h, stack in facts["stacks"].items():
             body.append(assign(h, call("restore", name(stack), copy.deepcopy(slot), name(h))))
+        for array, stack in facts["heights"].items():
+            # Back to the arrays as they were when this iteration started.
+            height = call("restore", name(stack), copy.deepcopy(slot), const(0))
+            undo = call("undo_to", name(self.writes.logs[array]), name(array), height)
+            body.append(gast.Expr(value=undo))
         body.extend(self.forward(loop.body, rerun=True, snapshots=True))
         body.extend(adjoint)
         new = gast.For(target=name(target, store=True), iter=fold(header), body=body, orelse=[],
                        type_comment=None)
         return [gast.copy_location(new, loop)]
 
+    def reverse_write(self, stmt):
+        """`a[i] = v`: `v` gets the gradient of the elements written, which get no
+        more, and the elements the write replaced are put back."""
+        array = written_array(stmt)
+        index = stmt.targets[0].slice
+        out = []
+        if array in self.active:
+            b = self.adj(array)
+            value = stmt.value
+            if isinstance(value, gast.Name) and value.id in self.active:
+                g = self.namer.temp("g")
+                out.append(assign(g, call("grad_at", name(b), _index_value(index))))
+                out.append(self.accumulate(value.id, call("unbroadcast", name(g), name(value.id))))
+            out.append(assign(b, call("zero_at", name(b), _index_value(index))))
+        undo = call("undo_write", name(self.writes.logs[array]), name(array), _index_value(index))
+        out.append(gast.Expr(value=undo))
+        for s in out:
+            gast.copy_location(s, stmt)
+        return out
+
     def reverse_assign(self, stmt):
+        if written_array(stmt):
+            return self.reverse_write(stmt)
         target = stmt.targets[0].id
         if target not in self.active:
             return []
@@ -344,6 +407,10 @@ class _Generator:
     def accumulate(self, var, contribution):
         b = self.adj(var)
         return assign(b, binop(name(b), gast.Add(), contribution))
+
+
+def _spelled(text):
+    return gast.parse(text).body[0].value
 
 
 def _index_value(index):

@@ -14,7 +14,7 @@ run time, so the adjoint of a broadcasting operation needs no
 
 import gast
 
-from .normalize import op_name
+from .normalize import op_name, written_array
 
 SCALAR = frozenset()
 UNSET = "unset"     # not yet known during the fixpoint
@@ -44,7 +44,8 @@ def infer(fdef, op_primitive):
         if isinstance(node, gast.For):
             shapes[node.target.id] = SCALAR
     definitions = {}
-    for number, node in enumerate(n for n in gast.walk(fdef) if isinstance(n, gast.Assign)):
+    for number, node in enumerate(n for n in gast.walk(fdef) if isinstance(n, gast.Assign)
+                                  and not written_array(n)):
         definitions.setdefault(node.targets[0].id, []).append((number, node.value))
     changed = True
     while changed:

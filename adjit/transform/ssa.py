@@ -17,7 +17,7 @@ variables are never assigned in their loop body.
 
 import gast
 
-from .normalize import assign, name
+from .normalize import assign, name, written_array
 
 
 def to_ssa(source, fdef, namer, reserved=(), result=None):
@@ -47,7 +47,7 @@ def assigned_names(stmts):
     for stmt in stmts:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Assign):
-                found.extend(t.id for t in node.targets)
+                found.extend(t.id for t in node.targets if isinstance(t, gast.Name))
             elif isinstance(node, gast.For):
                 found.append(node.target.id)
     return list(dict.fromkeys(found))
@@ -59,7 +59,9 @@ def reads_before_writes(stmts):
 
     def visit(block, written):
         for stmt in block:
-            if isinstance(stmt, gast.Assign):
+            if written_array(stmt):
+                found.update(set(read_names(stmt)) - written)
+            elif isinstance(stmt, gast.Assign):
                 found.update(set(read_names(stmt.value)) - written)
                 written.add(stmt.targets[0].id)
             elif isinstance(stmt, gast.AugAssign):
@@ -97,7 +99,7 @@ class _Renamer:
         self.loop_vars = set()
         self.maybe_unassigned = set()   # versions assigned only inside a loop body
         self.assigned_plainly = {t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
-                                       for t in node.targets} | set(params)
+                                       for t in node.targets if isinstance(t, gast.Name)} | set(params)
 
     def fresh(self, var):
         if var not in self.defined:
@@ -133,7 +135,11 @@ class _Renamer:
         return out, env
 
     def stmt(self, stmt, env, out):
-        if isinstance(stmt, gast.Assign):
+        if written_array(stmt):
+            self.read(stmt.value, env, stmt)
+            self.read(stmt.targets[0], env, stmt)   # the array and its index: no new version
+            out.append(stmt)
+        elif isinstance(stmt, gast.Assign):
             self.read(stmt.value, env, stmt)
             var = stmt.targets[0].id
             if var in self.exempt:
@@ -244,12 +250,13 @@ def _coalesce_backedge(body, header, last, where):
     readers = sum(1 for stmt in body for n in gast.walk(stmt)
                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == last)
     for stmt in reversed(body):
-        if (isinstance(stmt, gast.Assign) and stmt.targets[0].id == last and readers == 0
+        if (isinstance(stmt, gast.Assign) and not written_array(stmt)
+                and stmt.targets[0].id == last and readers == 0
                 and reads_no_result(stmt.value) and header not in read_names(stmt.value)):
             stmt.targets[0].id = header
             stmt.adjit_backedge = True
             return
-        if not isinstance(stmt, gast.Assign):
+        if not isinstance(stmt, gast.Assign) or written_array(stmt):
             break
     copy = gast.copy_location(assign(header, name(last)), where)
     copy.adjit_backedge = True

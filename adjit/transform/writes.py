@@ -1,0 +1,242 @@
+"""Writes into arrays: which are safe to differentiate, and what each needs saved.
+
+Input: SSA code (with `a[i] = v` statements, see `normalize`). Output: a
+`Writes` record, or `TransformError` at the user's line for a write adjit
+cannot differentiate correctly:
+
+- the array written must be the function's own: an argument (the adjoint
+  writes into a copy, never into the caller's array), or made by a call or
+  an operation that returns a new array (`np.zeros`, `x.copy()`, `2 * x`),
+  possibly through plain copies; never a slice or row of another array, or a
+  view such as `x.T` (a write through it would change the other array);
+- no other name for the same array (a copy `b = a`, a slice `a[1:]`, a row
+  `a[i]`) may still be read after the write, because its gradient would be
+  counted for the value it held before. An element read (`t = a[i]`, as in
+  a swap through a temporary) is allowed: generated code checks that it is
+  indeed a number (`must_be_scalar`), not a row;
+- inside a loop, the array must be either new in every iteration or the
+  same one throughout.
+
+Each written name gets an undo log: before every write, the forward sweep
+saves the elements it overwrites, and the reverse sweep puts them back where
+it reverses the write, so every statement's adjoint reads the array as it
+was. A loop whose body writes into an array that lives across its
+iterations also saves the log's height each iteration: a reverse iteration
+first undoes that iteration's writes, then re-runs the body.
+Invariant: an array's value at each statement of the reverse sweep is the
+value it had when the forward sweep ran the statement.
+"""
+
+import dataclasses
+
+import gast
+
+from .normalize import written_array
+from .ssa import read_names
+
+# Primitives whose result may share memory with their first argument.
+VIEWS = {"transpose", "reshape", "ravel", "asarray", "squeeze", "expand_dims", "swapaxes",
+         "moveaxis", "diagonal", "broadcast_to", "atleast_1d", "atleast_2d", "real", "T"}
+
+
+@dataclasses.dataclass
+class Writes:
+    logs: dict              # written name -> its undo log's name
+    copy_params: list       # arguments the adjoint must copy before writing into them
+    scalar_reads: set       # ids of `t = a[i]` statements whose value must be a number
+    across: dict            # id(loop) -> written names whose array outlives an iteration
+
+    def __bool__(self):
+        return bool(self.logs)
+
+
+def analyse(source, fdef, namer):
+    """Check every write in SSA `fdef`; return what the adjoint must save (see module doc)."""
+    params = [a.id for a in fdef.args.args]
+    sites = []              # (write statement, enclosing loops)
+    definitions = {}        # name -> [(statement, enclosing loops)]
+
+    def visit(stmts, loops):
+        for stmt in stmts:
+            if written_array(stmt):
+                sites.append((stmt, loops))
+            elif isinstance(stmt, gast.Assign):
+                definitions.setdefault(stmt.targets[0].id, []).append((stmt, loops))
+            elif isinstance(stmt, gast.If):
+                visit(stmt.body, loops)
+                visit(stmt.orelse, loops)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                visit(stmt.body, loops + (stmt,))
+
+    visit(fdef.body, ())
+    if not sites:
+        return Writes({}, [], set(), {})
+    owner = _Owner(source, params, definitions)
+    across = {}
+    for stmt, loops in sites:
+        array = written_array(stmt)
+        owner.check(array, stmt)
+        for loop in loops:
+            if owner.new_each_iteration(array, loop):
+                continue
+            if not owner.same_throughout(array, loop):
+                raise source.error(
+                    f"`{array}` is sometimes a new array in each iteration of the loop and "
+                    "sometimes not; adjit cannot follow writes into it. Make it one or the "
+                    "other (e.g. `.copy()` it at the start of the iteration)", stmt)
+            across.setdefault(id(loop), [])
+            if array not in across[id(loop)]:
+                across[id(loop)].append(array)
+    facts_at = {}
+    _aliases(fdef.body, set(), facts_at)
+    live_after = {}
+    _liveness(fdef.body, set(), live_after)
+    scalar_reads = set()
+    copy_params = []
+    for stmt, _ in sites:
+        array = written_array(stmt)
+        if array in params and array not in copy_params:
+            copy_params.append(array)
+        for pair in facts_at.get(id(stmt), ()):
+            if array not in pair:
+                continue
+            (other,) = pair - {array}
+            if other in params and other not in copy_params:
+                copy_params.append(other)
+            if other not in live_after.get(id(stmt), ()):
+                continue
+            defs = definitions.get(other, [])
+            if len(defs) == 1 and isinstance(defs[0][0].value, gast.Subscript) \
+                    and defs[0][0].value.value.id == array:
+                scalar_reads.add(id(defs[0][0]))
+                continue
+            raise source.error(
+                f"`{other}` shares its memory with `{array}` (it is a copy of the name, a slice "
+                f"or a view) and is used after this write changes `{array}`; adjit cannot "
+                f"differentiate that. Use `.copy()` where `{other}` is made", stmt)
+    logs = {}
+    for stmt, _ in sites:
+        array = written_array(stmt)
+        if array not in logs:
+            logs[array] = namer.unique("log_" + array)
+    return Writes(logs, copy_params, scalar_reads, across)
+
+
+class _Owner:
+    """Where each written array comes from."""
+
+    def __init__(self, source, params, definitions):
+        self.source = source
+        self.params = params
+        self.definitions = definitions
+
+    def check(self, array, stmt):
+        reason = self.not_own(array, set())
+        if reason:
+            raise self.source.error(f"cannot write into `{array}` here: {reason}", stmt)
+
+    def not_own(self, var, seen):
+        """Why `var` may not be written into, or None when it may."""
+        if var in self.params or var in seen:
+            return None
+        seen.add(var)
+        for stmt, _ in self.definitions.get(var, ()):
+            value = stmt.value
+            if isinstance(value, gast.Name):
+                reason = self.not_own(value.id, seen)
+                if reason:
+                    return reason
+            elif isinstance(value, gast.Subscript):
+                return (f"it is part of `{value.value.id}` (a row or slice is a view, and a write "
+                        f"would change `{value.value.id}` too); make it with `.copy()`")
+            elif _is_view(value):
+                return "it may share memory with another array (a view); make it with `.copy()`"
+        return None
+
+    def new_each_iteration(self, var, loop):
+        """Every definition of `var` is in `loop`'s body and makes a new array."""
+        defs = self.definitions.get(var, ())
+        if var in self.params or not defs:
+            return False
+        for stmt, loops in defs:
+            if loop not in loops:
+                return False
+            if isinstance(stmt.value, gast.Name) and not self.new_each_iteration(stmt.value.id, loop):
+                return False
+        return True
+
+    def same_throughout(self, var, loop):
+        """`var` names one array for the whole loop: assigned only outside it, or
+        loop-carried (assigned before it and by the body's back-edge)."""
+        for stmt, loops in self.definitions.get(var, ()):
+            if loop in loops and not getattr(stmt, "adjit_backedge", False):
+                return False
+        return True
+
+
+def _is_view(value):
+    return isinstance(value, gast.Call) and getattr(value, "adjit_primitive", None) is not None \
+        and value.adjit_primitive.name in VIEWS
+
+
+def _alias_source(value):
+    """The name whose memory the value of `value` may share."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Subscript):
+        return value.value.id
+    if _is_view(value) and value.args and isinstance(value.args[0], gast.Name):
+        return value.args[0].id
+    return None
+
+
+def _aliases(stmts, facts, facts_at):
+    """Forward pass: which pairs of names may share memory before each write."""
+    for stmt in stmts:
+        if written_array(stmt):
+            facts_at.setdefault(id(stmt), set()).update(facts)
+        elif isinstance(stmt, gast.Assign):
+            var = stmt.targets[0].id
+            facts = {p for p in facts if var not in p}
+            source = _alias_source(stmt.value)
+            if source and source != var:
+                new = {frozenset((var, source))}
+                new |= {frozenset((var, *(p - {source}))) for p in facts if source in p}
+                facts |= new
+        elif isinstance(stmt, gast.If):
+            facts = _aliases(stmt.body, set(facts), facts_at) | \
+                _aliases(stmt.orelse, set(facts), facts_at)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            head = set(facts)
+            while True:
+                end = _aliases(stmt.body, set(head), facts_at)
+                if end <= head:
+                    break
+                head |= end
+            facts = head
+    return facts
+
+
+def _liveness(stmts, live, live_after):
+    """Backward pass: the names read after each write (in this or a later iteration)."""
+    for stmt in reversed(stmts):
+        if written_array(stmt):
+            live_after.setdefault(id(stmt), set()).update(live)
+            live = live | set(read_names(stmt))
+        elif isinstance(stmt, gast.Assign):
+            live = (live - {stmt.targets[0].id}) | set(read_names(stmt.value))
+        elif isinstance(stmt, gast.If):
+            live = _liveness(stmt.body, set(live), live_after) | \
+                _liveness(stmt.orelse, set(live), live_after) | set(read_names(stmt.test))
+        elif isinstance(stmt, (gast.For, gast.While)):
+            header = set(read_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test))
+            head = set(header)
+            while True:
+                start = _liveness(stmt.body, live | head, live_after)
+                if start <= head:
+                    break
+                head |= start
+            live = live | head
+        elif isinstance(stmt, gast.Return):
+            live = live | set(read_names(stmt))
+    return live
