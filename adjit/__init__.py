@@ -11,7 +11,9 @@
 """
 
 from .api import GradFunction, grad, show, value_and_grad
+from .runtime.custom import custom_vjp, defvjp
 from .transform import TransformError
 
-__all__ = ["GradFunction", "TransformError", "grad", "show", "value_and_grad"]
+__all__ = ["GradFunction", "TransformError", "custom_vjp", "defvjp", "grad", "show",
+           "value_and_grad"]
 __version__ = "0.1.0"

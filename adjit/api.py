@@ -79,15 +79,12 @@ class GradFunction:
         self.__wrapped__ = func
         self.jit = jit
         self.preserve_result = preserve_result
-        src = self._source = pipeline.read_function(func)
+        unit = resolve.unit_of(func)
+        src = self._source = unit.source
         self._params = pipeline.parameters(src)
         self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
-        namespace = dict(getattr(func, "__globals__", {}))
-        if func.__closure__:
-            namespace.update(inspect.getclosurevars(func).nonlocals)
-        self._generated = pipeline.adjoint_module(
-            src, self.wrt, resolve.call_resolver(namespace), resolve.global_resolver(namespace),
-            resolve.resolve_method, resolve.op_primitive, helpers.HELPERS, compiling.fingerprint())
+        self._generated = pipeline.adjoint_module(unit, self.wrt, resolve.op_primitive,
+                                                  helpers.HELPERS, compiling.fingerprint())
         self._python, self._path = compiling.load(self._generated, func.__name__)
         self._compiled = None
         self._signature = inspect.signature(func)

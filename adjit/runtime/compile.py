@@ -36,6 +36,8 @@ def load(generated, stem):
     """Write and import the module of `generated`; return its adjoint function."""
     path, module_name = cache.write_module(generated.text, stem)
     module = cache.load_module(path, module_name)
+    for name, obj in generated.externals.items():
+        setattr(module, name, obj)      # functions with custom gradients, and their rules
     return getattr(module, generated.function), str(path)
 
 

@@ -2,14 +2,19 @@
 
 The compiler sees `np.sin(x)` as syntax; this module evaluates the callee
 (`np.sin`) in the user's function's globals, the way Python would, and looks
-the object up in the rule registry.
+the object up in the rule registry. A plain Python function of the user's
+becomes a Primitive whose `callee` is its `pipeline.Unit`, created once per
+function and transformed once, whichever functions call it.
 """
 
 import builtins
+import inspect
 
 import gast
 import numpy as np
 
+from ..transform import TransformError, pipeline
+from ..transform.templates import Primitive
 from . import rules
 
 
@@ -33,12 +38,59 @@ def call_resolver(namespace):
         except (KeyError, AttributeError):
             raise source.error(f"`{text}` is not defined", call) from None
         prim = rules.lookup(obj)
+        if prim is None and inspect.isfunction(obj):
+            prim = callee_primitive(source, call, obj)
         if prim is None:
             raise source.error(
                 f"`{text}` has no gradient rule: adjit cannot differentiate a call to it", call)
         check_arguments(source, prim, call, text)
         return prim
     return resolve_call
+
+
+def namespace_of(func):
+    """The names `func`'s body sees: its module's globals and its closure."""
+    namespace = dict(getattr(func, "__globals__", {}))
+    if func.__closure__:
+        namespace.update(inspect.getclosurevars(func).nonlocals)
+    return namespace
+
+
+def unit_of(func, callee=False):
+    """The `pipeline.Unit` of a Python function: its checked source and resolvers."""
+    namespace = namespace_of(func)
+    return pipeline.Unit(pipeline.read_function(func, callee=callee), call_resolver(namespace),
+                         global_resolver(namespace), resolve_method)
+
+
+_CALLEES = {}   # function -> (its code, its Primitive): each is transformed once
+
+
+def callee_primitive(source, call, func):
+    """The Primitive of a call to the user's function `func`, differentiated in turn."""
+    known = _CALLEES.get(func)
+    if known is not None and known[0] is func.__code__:
+        return known[1]
+    try:
+        unit = unit_of(func, callee=True)
+    except TransformError as error:
+        if error.filename is None:      # no source to read: a builtin or compiled function
+            raise source.error(f"`{func.__name__}` has no source adjit can read and no "
+                               "gradient rule", call) from None
+        raise
+    tree = unit.source.tree
+    returns = [n for n in gast.walk(tree) if isinstance(n, gast.Return)]
+    results = len(returns[-1].value.elts) if returns and isinstance(returns[-1].value, gast.Tuple) \
+        else 1
+    params = tuple(a.id for a in tree.args.args)
+    defaults = tuple((a.id, d.value) for a, d in zip(tree.args.args[len(params) - len(tree.args.defaults):],
+                                                     tree.args.defaults))
+    marker = gast.Constant(value=0.0, kind=None)
+    prim = Primitive(name=func.__name__, spelling=func.__name__, params=params, defaults=defaults,
+                     grads=(marker,) * len(params), broadcast=False, shape="unknown",
+                     callee=unit, results=results)
+    _CALLEES[func] = (func.__code__, prim)
+    return prim
 
 
 def resolve_method(source, call, attr):

@@ -14,11 +14,13 @@ operator name (`"add"`, `"neg"`).
 """
 
 import builtins
+import inspect
 import math
 
+import gast
 import numpy as np
 
-from ..transform.templates import primitive_from_rule
+from ..transform.templates import Primitive, primitive_from_rule
 from .array_helpers import reshape_to  # noqa: F401
 from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
                       log_or_zero, size_of)
@@ -54,9 +56,48 @@ def _key(obj):
     return obj if isinstance(obj, str) else ("object", id(obj))
 
 
+_CUSTOM = {}       # key -> Primitive of a function with a rule of the user's (`custom`)
+
+
+def register_custom(obj, forward, rule):
+    """Register the user's `rule(*args, result, g)` as the gradient of calls to `obj`,
+    computed by `forward` (a Python function or a Numba dispatcher)."""
+    function = getattr(forward, "py_func", forward)
+    params = tuple(inspect.signature(function).parameters)
+    fname, rname = function.__name__, rule.__name__
+    if rname == fname:
+        rname = fname + "_vjp"
+    call = gast.Call(func=gast.Name(id=rname, ctx=gast.Load(), annotation=None, type_comment=None),
+                     args=[gast.Name(id=p, ctx=gast.Load(), annotation=None, type_comment=None)
+                           for p in params + ("ans", "g")], keywords=[])
+    grads = (call,) if len(params) == 1 else tuple(
+        gast.Subscript(value=call, slice=gast.Constant(value=k, kind=None), ctx=gast.Load())
+        for k in range(len(params)))
+    externals = ((fname, _jitable(forward)), (rname, _jitable(rule)))
+    _CUSTOM[_key(obj)] = (rule, Primitive(
+        name=fname, spelling=fname, params=params, defaults=(), grads=grads, broadcast=False,
+        shape="unknown", externals=externals))
+
+
+def custom_rule(obj):
+    """The user's rule registered for `obj` (the tape calls it), or None."""
+    entry = _CUSTOM.get(_key(obj))
+    return entry[0] if entry else None
+
+
+def _jitable(function):
+    """`function`, callable from Numba-compiled code too."""
+    if hasattr(function, "py_func"):        # already a Numba dispatcher
+        return function
+    from numba.extending import register_jitable
+    return register_jitable(function)
+
+
 def lookup(obj):
     """The Primitive for an operator name or function object, or None."""
     key = _key(obj)
+    if key in _CUSTOM:
+        return _CUSTOM[key][1]
     if key not in _PRIMITIVES:
         if key not in _RULES:
             return None

@@ -66,7 +66,8 @@ def bind_arguments(prim, call):
     return bound
 
 
-def active_names(fdef, wrt, result, op_primitive):
+def active_names(fdef, wrt, results, op_primitive):
+    """The active names, given the `wrt` inputs and the names of the results returned."""
     deps = dependencies(fdef, op_primitive)
     varied = set(wrt)
     changed = True
@@ -76,7 +77,7 @@ def active_names(fdef, wrt, result, op_primitive):
             if target not in varied and sources & varied:
                 varied.add(target)
                 changed = True
-    useful = {result}
+    useful = set(results)
     changed = True
     while changed:
         changed = False

@@ -37,6 +37,11 @@ def lower(source, fdef, namer):
     """Return `fdef` with its control flow lowered (see the module docstring)."""
     returns = [n for n in gast.walk(fdef) if isinstance(n, gast.Return)]
     simple = len(returns) == 1 and fdef.body[-1] is returns[0]
+    if not simple:
+        for r in returns:
+            if isinstance(r.value, gast.Tuple):
+                raise source.error("a function returning several values must return them once, "
+                                   "at its end", r)
     lowerer = _Lowerer(source, namer, simple)
     body, status, _ = lowerer.block(fdef.body, None)
     if status != ALWAYS:

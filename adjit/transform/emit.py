@@ -20,21 +20,33 @@ def to_ast(tree):
     return ast.fix_missing_locations(node)
 
 
-def module_text(functions, helpers, origin, fingerprint):
+def module_text(functions, helpers, origin, fingerprint, jitable=(), externals=()):
     """The module source for `functions`, importing `helpers` from adjit's runtime.
 
     `fingerprint` identifies the runtime the module was generated for; it is
     part of the text, so a changed runtime gives a new file (and machine code).
+    The functions named in `jitable` (those the differentiated function calls)
+    are marked `@register_jitable`: plain Python functions that compiled code
+    can call too. `externals` are (name, fingerprint) pairs of the functions
+    the module is given when it is loaded (custom gradients): named in the
+    header, so a changed function gives a new file.
     """
     used = {n.id for f in functions for n in gast.walk(f) if isinstance(n, gast.Name)}
     lines = [HEADER.format(origin=origin, fingerprint=fingerprint)]
+    lines += [f"# {name} is given to this module by adjit (source {digest})\n"
+              for name, digest in externals]
     lines += [line for module, line in (("math", "import math\n"), ("np", "import numpy as np\n"))
               if module in used]
+    if jitable:
+        lines.append("from numba.extending import register_jitable\n")
     if helpers:
         lines.append(f"from adjit.runtime.helpers import {', '.join(sorted(helpers))}\n")
     text = "".join(lines)
     for fdef in functions:
-        text += "\n\n" + ast.unparse(to_ast(fdef)) + "\n"
+        node = to_ast(fdef)
+        if fdef.name in jitable:
+            node.decorator_list = [ast.Name(id="register_jitable", ctx=ast.Load())]
+        text += "\n\n" + ast.unparse(node) + "\n"
     return text
 
 
@@ -52,6 +64,8 @@ def line_map(text, functions):
     parsed = [node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)]
     mapping = {}
     for generated, original in zip(parsed, functions):
+        if original is None:
+            continue
         gen_stmts = [n for n in ast.walk(generated) if isinstance(n, ast.stmt)]
         orig_stmts = [n for n in gast.walk(original) if isinstance(n, gast.stmt)]
         for g, o in zip(gen_stmts, orig_stmts):

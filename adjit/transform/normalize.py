@@ -12,7 +12,8 @@ which every statement is one of
     if name: ...  [else: ...]
     for name in range(atom, atom, atom): ...
     while name: ...  (or `while True:`)
-    return name                       (last statement only)
+    return name                       (last statement only; a tuple of names in a
+                                       function called by the one differentiated)
 
 where an atom is a Name or a numeric Constant. Augmented assignments become
 plain ones, tuple assignments become one assignment per name, conditions are
@@ -88,6 +89,7 @@ class _Normalizer:
         self.resolve_call = resolve_call
         self.resolve_global = resolve_global
         self.resolve_method = resolve_method
+        self.unpacking = None       # (call, names) while a call's results are unpacked
         self.names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}  # not temporaries
         self.locals = {a.id for a in tree.args.args} | {
             n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
@@ -128,6 +130,15 @@ class _Normalizer:
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             gast.copy_location(value, stmt)
             self.assign_expr(stmt.target.id, value, stmt, out)
+        elif isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Tuple):
+            # A called function's several results, each in a name of its own.
+            results = []
+            for element in stmt.value.elts:
+                result = self.namer.unique("result")
+                self.assign_expr(result, element, stmt, out)
+                results.append(name(result))
+            value = gast.Tuple(elts=results, ctx=gast.Load())
+            out.append(gast.copy_location(gast.Return(value=value), stmt))
         elif isinstance(stmt, gast.Return):
             value = stmt.value
             if isinstance(value, gast.Name):
@@ -166,8 +177,10 @@ class _Normalizer:
 
     def unpack(self, target, value, stmt, out):
         if not isinstance(value, gast.Tuple):
-            # `n, m = x.shape`: unpack the value's elements one by one.
+            # `n, m = x.shape`, `a, b = h(x)`: unpack the value's elements one by one.
+            self.unpacking = (value, len(target.elts))
             whole = self.atom(value, stmt, out)
+            self.unpacking = None
             if not isinstance(whole, gast.Name):
                 raise self.source.error("only a tuple can be unpacked", stmt)
             value = gast.Tuple(elts=[gast.copy_location(
@@ -291,6 +304,15 @@ class _Normalizer:
             expr = method
         elif isinstance(expr, gast.Call):
             prim = self.resolve_call(expr)
+            if prim.results > 1:
+                whole, count = self.unpacking or (None, 0)
+                if expr is not whole:
+                    raise self.source.error(
+                        f"`{gast.unparse(expr.func).strip()}` returns {prim.results} values: "
+                        "unpack them where it is called (`a, b = f(...)`)", where)
+                if count != prim.results:
+                    raise self.source.error(
+                        f"cannot unpack {prim.results} values into {count} names", where)
         if isinstance(expr, gast.Call):
             args = [gast.Tuple(elts=[self.atom(e, where, out) for e in a.elts], ctx=gast.Load())
                     if isinstance(a, gast.Tuple) else self.atom(a, where, out) for a in expr.args]

@@ -7,10 +7,17 @@ so the compiler never imports the runtime: `resolve_call(source, call_node)`
 gives the Primitive of a call, `resolve_global(source, name_node)` the number
 a global name holds, `resolve_method(source, call_node, attr)` the Primitive
 of an array method, `op_primitive(op_name)` the Primitive of an operator.
+A call of a user function resolves to a Primitive whose `callee` is that
+function's `Unit`: it is transformed in turn, and the module holds its
+primal and adjoint beside the adjoint of the function differentiated.
 """
 
 import copy
 import dataclasses
+import hashlib
+import inspect
+
+import gast
 
 from . import activity, cleanup, control, copies, emit, normalize, refuse, reverse, ssa, writes
 from . import source as source_pass
@@ -27,12 +34,32 @@ class Generated:
     params: list         # the user's parameter names
     wrt: tuple           # names differentiated, in order
     filename: str        # the user's file
+    externals: dict = dataclasses.field(default_factory=dict)   # name -> object to give the module
 
 
-def read_function(func):
-    """Read `func`'s source and refuse anything adjit cannot differentiate."""
+@dataclasses.dataclass(eq=False)
+class Unit:
+    """One function to transform, with the callbacks that resolve the names in it.
+
+    A callee's `functions` (its primal and its adjoint) are generated the first
+    time a caller needs them and reused by every later caller; `callees` are
+    the units they call in turn."""
+
+    source: object
+    resolve_call: object        # (source, call_node) -> Primitive
+    resolve_global: object      # (source, name_node) -> number
+    resolve_method: object      # (source, call_node, attr) -> Primitive
+    functions: list = None
+    callees: list = None
+    externals: dict = None      # name -> object its generated code calls (custom gradients)
+
+
+def read_function(func, callee=False):
+    """Read `func`'s source and refuse anything adjit cannot differentiate.
+
+    A function called by a differentiated one (`callee`) may return a tuple."""
     source = source_pass.get_source(func)
-    refuse.check(source)
+    refuse.check(source, tuple_return=callee)
     return source
 
 
@@ -40,25 +67,119 @@ def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
-def adjoint_module(source, wrt, resolve_call, resolve_global, resolve_method, op_primitive,
-                   helper_names, fingerprint=""):
-    """Transform `source` (from `read_function`) into the module of its adjoint w.r.t. `wrt`."""
+def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint=""):
+    """Transform `unit` (its source from `read_function`) into the module of its adjoint
+    w.r.t. `wrt`, with the primal and adjoint of every function it calls."""
+    source = unit.source
+    adjoint, callees = _transform(unit, wrt, op_primitive, helper_names, (unit,))
+    called = _closure(callees)
+    functions = [f for callee in called for f in callee.functions]
+    _check_distinct_names(source, functions + [adjoint])
+    externals = dict(unit.externals)
+    for callee in called:
+        externals.update(callee.externals)
+    helpers = set()
+    for f in functions + [adjoint]:
+        helpers |= emit.helpers_used(f, helper_names)
+    text = emit.module_text(functions + [adjoint], helpers, f"{source.name} in {source.filename}",
+                            fingerprint, jitable=[f.name for f in functions],
+                            externals=[(name, _digest(obj)) for name, obj in sorted(externals.items())])
+    # Only the differentiated function's own lines map to the user's file.
+    line_map = emit.line_map(text, [None] * len(functions) + [adjoint])
+    return Generated(text=text, function=adjoint.name, line_map=line_map,
+                     params=parameters(source), wrt=tuple(wrt), filename=source.filename,
+                     externals=externals)
+
+
+def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False):
+    """The adjoint FunctionDef of `unit` (and, for a callee, its primal), and the units it calls."""
+    source = unit.source
     reserved = set(helper_names) | {"np", "math"}
-    namer = Namer(names_in(source.tree) | reserved)
+    names = names_in(source.tree)
+    # `g_adjoint` is what a called function `g`'s adjoint is named: never a local.
+    namer = Namer(names | reserved | {n + "_adjoint" for n in names if n != source.name})
     tree = control.lower(source, copy.deepcopy(source.tree), namer)
     single_result = getattr(tree, "adjit_result", None)
-    tree = normalize.normalize(source, tree, namer, lambda call: resolve_call(source, call),
-                               lambda node: resolve_global(source, node),
-                               lambda call, attr: resolve_method(source, call, attr))
+    tree = normalize.normalize(source, tree, namer, lambda call: unit.resolve_call(source, call),
+                               lambda node: unit.resolve_global(source, node),
+                               lambda call, attr: unit.resolve_method(source, call, attr))
+    callees = _callees(source, tree, op_primitive, helper_names, stack)
+    unit.externals = {}
+    for node in gast.walk(tree):
+        prim = getattr(node, "adjit_primitive", None) if isinstance(node, gast.Call) else None
+        if prim is not None:
+            unit.externals.update(prim.externals)
     tree = ssa.to_ssa(source, tree, namer, reserved, result=single_result)
     tree = copies.coalesce(tree)
     written = writes.analyse(source, tree, namer)
-    result = tree.body[-1].value.id
-    active = activity.active_names(tree, wrt, result, op_primitive)
-    adjoint = reverse.generate(tree, namer, active, list(wrt), result, op_primitive,
-                               single_result=bool(single_result), writes=written)
+    if callee and written.copy_params:
+        raise source.error(
+            f"`{source.name}` writes into its argument `{written.copy_params[0]}`; adjit "
+            "differentiates calls only to functions that leave their arguments unchanged "
+            "(write into a `.copy()`)", source.tree)
+    returned = tree.body[-1].value
+    results = [returned.id] if isinstance(returned, gast.Name) else [e.id for e in returned.elts]
+    active = activity.active_names(tree, wrt, results, op_primitive)
+    adjoint = reverse.generate(tree, namer, active, list(wrt), results, op_primitive,
+                               single_result=bool(single_result), writes=written, callee=callee)
     cleanup.cleanup(adjoint)
-    helpers = emit.helpers_used(adjoint, helper_names)
-    text = emit.module_text([adjoint], helpers, f"{source.name} in {source.filename}", fingerprint)
-    return Generated(text=text, function=adjoint.name, line_map=emit.line_map(text, [adjoint]),
-                     params=parameters(source), wrt=tuple(wrt), filename=source.filename)
+    if callee:
+        primal = reverse.primal(tree, writes=written)
+        cleanup.cleanup(primal)
+        return [primal, adjoint], callees
+    return adjoint, callees
+
+
+def _callees(source, tree, op_primitive, helper_names, stack):
+    """Generate (once) the functions of every user function `tree` calls."""
+    found = []
+    for node in gast.walk(tree):
+        prim = getattr(node, "adjit_primitive", None) if isinstance(node, gast.Call) else None
+        if prim is None or prim.callee is None:
+            continue
+        unit = prim.callee
+        if unit in stack:
+            chain = " -> ".join(u.source.name for u in stack[stack.index(unit):] + (unit,))
+            raise source.error(f"recursion ({chain}) cannot be differentiated", node)
+        if unit.functions is None:
+            params = parameters(unit.source)
+            unit.functions, unit.callees = _transform(unit, params, op_primitive, helper_names,
+                                                      stack + (unit,), callee=True)
+        if unit not in found:
+            found.append(unit)
+    return found
+
+
+def _digest(obj):
+    """A short hash of a function's source (its code when there is none)."""
+    function = getattr(obj, "py_func", obj)
+    try:
+        text = inspect.getsource(function)
+    except (OSError, TypeError):
+        text = repr(getattr(function, "__code__", function))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _closure(units):
+    """`units` and everything they call, callees before callers, each once."""
+    ordered = []
+
+    def visit(unit):
+        if unit in ordered:
+            return
+        for inner in unit.callees:
+            visit(inner)
+        ordered.append(unit)
+    for unit in units:
+        visit(unit)
+    return ordered
+
+
+def _check_distinct_names(source, functions):
+    seen = {}
+    for f in functions:
+        if f.name in seen:
+            raise source.error(f"two different functions make the generated `{f.name}`; adjit "
+                               "needs the functions it differentiates to have distinct names",
+                               source.tree)
+        seen[f.name] = f

@@ -51,8 +51,11 @@ _UNARY = (gast.USub, gast.UAdd, gast.Not)
 _COMPARE = (gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Eq, gast.NotEq)
 
 
-def check(source):
-    """Raise TransformError at the first unsupported construct in `source.tree`."""
+def check(source, tuple_return=False):
+    """Raise TransformError at the first unsupported construct in `source.tree`.
+
+    `tuple_return`: the function may return a tuple (it is called by the
+    function differentiated, which unpacks it)."""
     fdef = source.tree
     if isinstance(fdef, gast.AsyncFunctionDef):
         raise source.error("adjit cannot differentiate an `async def`", fdef)
@@ -64,15 +67,15 @@ def check(source):
     for default in args.defaults:
         if not isinstance(default, gast.Constant):
             raise source.error("only constant default values are supported", default)
-    _check_body(source, fdef.body, top=True)
+    _check_body(source, fdef.body, tuple_return)
 
 
-def _check_body(source, body, top=False):
+def _check_body(source, body, tuple_return=False):
     for stmt in body:
-        _check_stmt(source, stmt)
+        _check_stmt(source, stmt, tuple_return)
 
 
-def _check_stmt(source, stmt):
+def _check_stmt(source, stmt, tuple_return=False):
     kind = _CONSTRUCTS.get(type(stmt))
     if kind:
         raise source.error(f"adjit cannot differentiate {kind}", stmt)
@@ -103,14 +106,14 @@ def _check_stmt(source, stmt):
     elif isinstance(stmt, gast.Return):
         if stmt.value is None:
             raise source.error("the function must return a value", stmt)
-        if isinstance(stmt.value, gast.Tuple):
+        if isinstance(stmt.value, gast.Tuple) and not tuple_return:
             raise source.error("the differentiated function must return one scalar or array, not a tuple", stmt)
-        _check_expr(source, stmt.value)
+        _check_expr(source, stmt.value, allow_tuple=tuple_return)
     elif isinstance(stmt, gast.If):
         _check_expr(source, stmt.test, condition=True)
-        _check_body(source, stmt.body)
+        _check_body(source, stmt.body, tuple_return)
         if stmt.orelse:
-            _check_body(source, stmt.orelse)
+            _check_body(source, stmt.orelse, tuple_return)
     elif isinstance(stmt, gast.For):
         if not isinstance(stmt.target, gast.Name):
             raise source.error("a `for` loop must bind a single name", stmt.target)
@@ -135,12 +138,12 @@ def _check_stmt(source, stmt):
                                 and n.id == stmt.target.id:
                             raise source.error(
                                 f"the loop variable `{n.id}` is assigned inside its own loop", inner)
-        _check_body(source, stmt.body)
+        _check_body(source, stmt.body, tuple_return)
     elif isinstance(stmt, gast.While):
         if stmt.orelse:
             raise source.error("`while ... else` is not supported", stmt)
         _check_expr(source, stmt.test, condition=True)
-        _check_body(source, stmt.body)
+        _check_body(source, stmt.body, tuple_return)
     elif isinstance(stmt, (gast.Break, gast.Continue)):
         pass
     elif isinstance(stmt, gast.Expr):

@@ -37,19 +37,38 @@ from .templates import fold, instantiate
 from .writes import Writes
 
 
-def generate(fdef, namer, active, wrt, result, op_primitive, single_result=False, writes=None):
-    """Build the adjoint function of SSA `fdef`.
+def generate(fdef, namer, active, wrt, results, op_primitive, single_result=False, writes=None,
+             callee=False):
+    """Build the adjoint function of SSA `fdef`, whose returned names are `results`.
 
     `op_primitive(op_name)` returns the Primitive for an operator ("add", "neg").
-    `single_result`: `result` is the name `control` made, assigned once by
+    `single_result`: the result is the name `control` made, assigned once by
     whichever `return` ran; no loop saves or restores it. `writes` is the
     `writes.Writes` record of the function's writes into arrays.
+    The adjoint of the function differentiated is `f_adjoint(*params, bresult=1.0)`
+    returning `(value, gradient)`; that of a function it calls (`callee`) is
+    `g_adjoint(*params, *seeds)` returning the gradient of every parameter.
     """
-    generator = _Generator(namer, active, wrt, result, op_primitive)
-    generator.exempt = {result} if single_result else set()
+    generator = _Generator(namer, active, wrt, results, op_primitive)
+    generator.exempt = set(results) if single_result else set()
     generator.writes = writes if writes is not None else Writes({}, [], set(), {})
     generator.shapes = shapes.infer(fdef, op_primitive)
+    generator.callee = callee
     return generator.function(fdef)
+
+
+def primal(fdef, writes=None):
+    """The forward computation of SSA `fdef` alone, as the function of the same name:
+    what a caller runs where the user's code calls it."""
+    generator = _Generator(None, set(), [], [], None)
+    generator.exempt = set()
+    generator.writes = Writes({}, [], set(), {})
+    generator.primal = True
+    body = generator.forward(fdef.body[:-1], rerun=False, snapshots=False)
+    new = gast.FunctionDef(name=fdef.name, args=copy.deepcopy(fdef.args),
+                           body=body + [copy.deepcopy(fdef.body[-1])], decorator_list=[],
+                           returns=None, type_comment=None, type_params=[])
+    return gast.copy_location(new, fdef)
 
 
 def call(func, *args):
@@ -65,13 +84,15 @@ def binop(left, op, right):
 
 
 class _Generator:
-    def __init__(self, namer, active, wrt, result, op_primitive):
+    def __init__(self, namer, active, wrt, results, op_primitive):
         self.namer = namer
         self.active = active
         self.wrt = wrt
-        self.result = result
+        self.results = results
         self.op_primitive = op_primitive
         self.loops = {}   # id(For) -> loop facts
+        self.primal = False
+        self.tuples = {}  # name of a called function's tuple of results -> adjoint per element
 
     def adj(self, var):
         return self.namer.adjoint(var)
@@ -80,8 +101,15 @@ class _Generator:
         self.tree = fdef
         self.params = [a.id for a in fdef.args.args]
         body = fdef.body[:-1]
+        for node in gast.walk(fdef):
+            prim = getattr(node.value, "adjit_primitive", None) if isinstance(node, gast.Assign) \
+                else None
+            if prim is not None and prim.results > 1:
+                target = node.targets[0].id
+                self.tuples[target] = [self.namer.unique(f"b{target}_{k}")
+                                       for k in range(prim.results)]
         self.inits = _adjoint_scopes(fdef, self.active | set(self.wrt))
-        seed = self.adj(self.result)
+        seeds = [self.adj(r) for r in self.results]
         out = []
         for param in self.writes.copy_params:
             # Writes go into the adjoint's own copy, never into the caller's array.
@@ -90,39 +118,58 @@ class _Generator:
             if param in self.writes.logs:
                 out.append(gast.copy_location(self.new_log(param), fdef))
         out += self.forward(body, rerun=False, snapshots=True)
-        value = self.result
-        if self.writes:
+        values = list(self.results)
+        if not self.callee and self.writes:
             # Reversing writes puts old values back into arrays: keep the result's.
-            value = self.namer.unique("value")
-            out.append(assign(value, call("snapshot", name(self.result))))
-        elif self.result not in self.exempt and any(
-                self.result in assigned_names(loop.body)
+            values = [self.namer.unique("value")]
+            out.append(assign(values[0], call("snapshot", name(self.results[0]))))
+        elif not self.callee and self.results[0] not in self.exempt and any(
+                self.results[0] in assigned_names(loop.body)
                 for loop in gast.walk(fdef) if isinstance(loop, (gast.For, gast.While))):
             # Reversing the loops restores loop-carried names: keep the result.
-            value = self.namer.unique("value")
-            out.append(assign(value, name(self.result)))
-        out.append(assign(seed, call("seed_like", name(self.result), name(seed))))
-        out.extend(self.init_adjoints(id(fdef.body), skip={self.result}))
+            values = [self.namer.unique("value")]
+            out.append(assign(values[0], name(self.results[0])))
+        for result, seed in zip(self.results, seeds):
+            out.append(assign(seed, call("seed_like", name(result), name(seed))))
+        out.extend(self.init_adjoints(id(fdef.body), skip=set(self.results)))
         out.extend(self.reverse(body))
         grads = [name(self.adj(w)) for w in self.wrt]
-        grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
-        out.append(gast.Return(value=gast.Tuple(elts=[name(value), grad], ctx=gast.Load())))
         args = copy.deepcopy(fdef.args)
-        args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
-        args.defaults.append(const(1.0))
+        for seed in seeds:
+            args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None,
+                                       type_comment=None))
+        if self.callee:
+            out.append(gast.Return(value=gast.Tuple(elts=grads, ctx=gast.Load())))
+            args.defaults = []
+        else:
+            grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+            out.append(gast.Return(value=gast.Tuple(elts=[name(values[0]), grad], ctx=gast.Load())))
+            args.defaults.append(const(1.0))
         new = gast.FunctionDef(name=self.namer.unique(fdef.name + "_adjoint"), args=args, body=out,
                                decorator_list=[], returns=None, type_comment=None, type_params=[])
         return gast.copy_location(new, fdef)
 
     def init_adjoints(self, block_id, skip=()):
-        return [assign(self.adj(v), call("zeros_like", name(v)))
-                for v in self.inits.get(block_id, ()) if v not in skip]
+        out = []
+        for v in self.inits.get(block_id, ()):
+            if v in skip:
+                continue
+            if v in self.tuples:
+                # A called function's results: one adjoint per element.
+                for k, b in enumerate(self.tuples[v]):
+                    element = gast.Subscript(value=name(v), slice=const(k), ctx=gast.Load())
+                    out.append(assign(b, call("zeros_like", element)))
+            else:
+                out.append(assign(self.adj(v), call("zeros_like", name(v))))
+        return out
 
     # ---- forward sweep -------------------------------------------------
     def forward(self, stmts, rerun, snapshots):
         out = []
         for stmt in stmts:
-            if written_array(stmt):
+            if written_array(stmt) and self.primal:
+                out.append(copy.deepcopy(stmt))
+            elif written_array(stmt):
                 array = written_array(stmt)
                 log = self.writes.logs[array]
                 index = _index_value(stmt.targets[0].slice)
@@ -372,6 +419,11 @@ class _Generator:
         if isinstance(rhs, gast.Name):
             if rhs.id in self.active:
                 out.append(self.accumulate(rhs.id, g))
+        elif isinstance(rhs, gast.Subscript) and rhs.value.id in self.tuples:
+            # `p = t[0]` from `t = g(x)`: the gradient of that result of `g`.
+            out.append(self.accumulate_into(self.tuples[rhs.value.id][rhs.slice.value], g))
+        elif isinstance(rhs, gast.Call) and rhs.adjit_primitive.callee is not None:
+            out.extend(self.reverse_callee(stmt, g))
         elif isinstance(rhs, gast.Subscript):
             array = rhs.value.id
             if array in self.active:
@@ -390,7 +442,10 @@ class _Generator:
                 if prim.broadcast and self.may_broadcast(arg.id, target):
                     contribution = call("unbroadcast", contribution, name(arg.id))
                 out.append(self.accumulate(arg.id, contribution))
-        if g.id == self.adj(target):
+        if target in self.tuples:
+            for b in self.tuples[target]:
+                out.append(assign(b, call("zeros_like", name(b))))
+        elif g.id == self.adj(target):
             # The value just reversed is gone; the one it replaced (an earlier
             # iteration's, say) has received no gradient yet. Cleanup drops
             # this reset wherever nothing reads it.
@@ -398,6 +453,24 @@ class _Generator:
         for s in out:
             gast.copy_location(s, stmt)
         return out
+
+    def reverse_callee(self, stmt, g):
+        """`t = h(x, y)`: `grads = h_adjoint(x, y, bt)`, then each argument gets its gradient."""
+        target = stmt.targets[0].id
+        prim, bound = primitive_and_arguments(stmt.value, self.op_primitive)
+        args = [copy.deepcopy(bound[p]) for p in prim.params]
+        seeds = [name(b) for b in self.tuples[target]] if target in self.tuples else [g]
+        grads = self.namer.temp("grads")
+        out = [assign(grads, call(prim.spelling + "_adjoint", *args, *seeds))]
+        for k, param in enumerate(prim.params):
+            arg = bound[param]
+            if isinstance(arg, gast.Name) and arg.id in self.active:
+                element = gast.Subscript(value=name(grads), slice=const(k), ctx=gast.Load())
+                out.append(self.accumulate(arg.id, element))
+        return out
+
+    def accumulate_into(self, b, contribution):
+        return assign(b, binop(name(b), gast.Add(), contribution))
 
     def may_broadcast(self, operand, result):
         """Whether `operand`'s shape may differ from `result`'s."""

@@ -21,7 +21,7 @@ import textwrap
 import gast
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Primitive:
     """What the compiler knows about one differentiable operation."""
 
@@ -33,6 +33,9 @@ class Primitive:
     broadcast: bool      # un-broadcast each gradient to its argument's shape
     differentiable: bool = True
     shape: str = "elementwise"   # result shape: "elementwise", "scalar" or "unknown"
+    callee: object = None        # a user function adjit differentiates in turn (see `callees`)
+    results: int = 1             # how many values it returns (a tuple when more than one)
+    externals: tuple = ()        # (name, object) pairs generated code calls by name
 
 
 def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=True,
