@@ -10,15 +10,6 @@ import refused
 FUNCTIONS = [f for name, f in inspect.getmembers(refused, inspect.isfunction)
              if f.__module__ == refused.__name__]
 
-# Refusals the compiler does not make yet (each test passes once it does).
-NOT_YET = {
-    # refuse.check accepts a coroutine function and differentiates its body as if it
-    # were a plain function; it should refuse the `async def` line itself.
-    "uses_async_def": "an `async def` function is not refused at its `def` line",
-    "uses_await": "an `async def` function is not refused at its `def` line",
-}
-
-
 def marked_line(func):
     """The line number (in the file) carrying `# refused:`, found by reading the file."""
     lines, first = inspect.getsourcelines(func)
@@ -28,12 +19,7 @@ def marked_line(func):
     raise AssertionError(f"{func.__name__} has no `# refused:` marker")
 
 
-def not_yet(name):
-    return [pytest.mark.xfail(reason=NOT_YET[name], strict=True)] if name in NOT_YET else []
-
-
-@pytest.mark.parametrize("func", [pytest.param(f, id=f.__name__, marks=not_yet(f.__name__))
-                                  for f in FUNCTIONS])
+@pytest.mark.parametrize("func", FUNCTIONS, ids=[f.__name__ for f in FUNCTIONS])
 def test_refused_at_the_users_line(func):
     lineno, line = marked_line(func)
     with pytest.raises(adjit.TransformError) as info:
@@ -49,12 +35,8 @@ MESSAGES = [
     ("uses_try", "`try`"),
     ("uses_with", "`with`"),
     ("uses_yield_value", "`yield`"),
-    pytest.param("uses_yield", "`yield`", marks=pytest.mark.xfail(
-        reason="a `yield` statement is refused as 'an expression statement has no effect'",
-        strict=True)),
-    pytest.param("uses_yield_from", "`yield from`", marks=pytest.mark.xfail(
-        reason="a `yield from` statement is refused as 'an expression statement has no effect'",
-        strict=True)),
+    ("uses_yield", "`yield`"),
+    ("uses_yield_from", "`yield from`"),
     ("uses_lambda", "lambda"),
     ("uses_comprehension", "list comprehension"),
     ("uses_set_comprehension", "set comprehension"),
