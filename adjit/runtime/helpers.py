@@ -121,16 +121,9 @@ def stack_like(value, capacity):
     return [value] * capacity
 
 
-def push(stack, slot, value):
-    """`stack[slot] = value`, growing `stack` when `slot` is past its end; returns the stack.
-
-    Compiled, a full stack doubles, so a loop of unknown length pushes in
-    amortised constant time."""
-    if slot < len(stack):
-        stack[slot] = value
-    else:
-        stack.append(value)
-    return stack
+def grow(stack):
+    """`stack` with twice the room (a `while` loop's stack is full); its values are kept."""
+    return stack + [stack[0]] * (len(stack) + 16)
 
 
 def restore(stack, slot, like):
@@ -199,6 +192,6 @@ def zero_at(grad, index):
 
 HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
            "dot_grad_left",
-           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "push", "restore", "snapshot",
+           "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
            "grad_at", "zero_at", "reshape_to")

@@ -164,25 +164,21 @@ def _stack_like(value, capacity):
         return lambda value, capacity: np.empty(capacity)
 
 
-@overload(helpers.push)
-def _push(stack, slot, value):
+@overload(helpers.grow)
+def _grow(stack):
     if isinstance(stack, types.Array):
-        def grow(stack, slot, value):
-            if slot >= stack.shape[0]:
-                bigger = np.empty(2 * stack.shape[0] + 16)
-                bigger[:stack.shape[0]] = stack
-                stack = bigger
-            stack[slot] = value
-            return stack
-        return grow
+        def bigger(stack):
+            new = np.empty(2 * stack.shape[0] + 16, stack.dtype)
+            new[:stack.shape[0]] = stack
+            return new
+        return bigger
 
-    def append(stack, slot, value):
-        if slot < len(stack):
-            stack[slot] = value
-        else:
-            stack.append(value)
+    def longer(stack):
+        first = stack[0]
+        for _ in range(len(stack) + 16):
+            stack.append(first)
         return stack
-    return append
+    return longer
 
 
 @overload(helpers.restore)

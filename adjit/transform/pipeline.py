@@ -123,6 +123,7 @@ def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False):
     adjoint = reverse.generate(tree, namer, active, list(wrt), results, op_primitive,
                                single_result=bool(single_result), writes=written, callee=callee)
     cleanup.cleanup(adjoint)
+    reverse.grow_stacks(adjoint)
     if callee:
         primal = reverse.primal(tree, writes=written)
         cleanup.cleanup(primal)

@@ -71,6 +71,39 @@ def primal(fdef, writes=None):
     return gast.copy_location(new, fdef)
 
 
+def grow_stacks(fdef):
+    """Before the pushes of a `while` loop (those cleanup kept), grow the stacks when full.
+
+    The loop's stacks share one capacity, so one test serves them all:
+    `if trips == len(stack_s): stack_s = grow(stack_s); stack_k = grow(stack_k)`.
+    This runs after cleanup, so stacks nobody reads are gone and grow nothing.
+    """
+    for node in list(gast.walk(fdef)):
+        for field in ("body", "orelse"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list):
+                continue
+            out, index = [], 0
+            while index < len(stmts):
+                counter = getattr(stmts[index], "adjit_grow", None)
+                if counter is None:
+                    out.append(stmts[index])
+                    index += 1
+                    continue
+                run = []
+                while index < len(stmts) and getattr(stmts[index], "adjit_grow", None) == counter:
+                    run.append(stmts[index])
+                    index += 1
+                stacks = [push.targets[0].value.id for push in run]
+                full = gast.Compare(left=name(counter), ops=[gast.Eq()],
+                                    comparators=[call("len", name(stacks[0]))])
+                check = gast.If(test=full, orelse=[],
+                                body=[assign(s, call("grow", name(s))) for s in stacks])
+                out += [gast.copy_location(check, run[0])] + run
+            stmts[:] = out
+    return fdef
+
+
 def call(func, *args):
     return gast.Call(func=name(func) if isinstance(func, str) else func, args=list(args), keywords=[])
 
@@ -291,12 +324,12 @@ class _Generator:
                   for array, stack in facts["heights"].items()]
         for stack, like, value in saves:
             out.append(assign(stack, call("stack_like", like, capacity)))
+            target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
+                                    ctx=gast.Store())
+            push = gast.Assign(targets=[target], value=value, type_comment=None)
             if facts["growing"]:
-                pushes.append(assign(stack, call("push", name(stack), name(facts["done"]), value)))
-            else:
-                target = gast.Subscript(value=name(stack), slice=copy.deepcopy(facts["slot"]),
-                                        ctx=gast.Store())
-                pushes.append(gast.Assign(targets=[target], value=value, type_comment=None))
+                push.adjit_grow = facts["done"]     # see `grow_stacks`
+            pushes.append(push)
         count = []
         if facts["growing"]:
             count.append(assign(facts["done"], binop(name(facts["done"]), gast.Add(), const(1))))
