@@ -136,16 +136,20 @@ def snapshot(x):
     return np.copy(x) if isinstance(x, np.ndarray) else x
 
 
-def must_be_scalar(x):
-    """`x`, which must be a number: an element read kept past a write into its array.
+_SHARED = ("adjit: an array is changed in place (`a[i] = ...`, `a += ...`) while another "
+           "name for it (a copy of the name, a row, a slice) is used afterwards; adjit cannot "
+           "differentiate that. Take a `.copy()` where the other name is made")
 
-    A row or slice would be a view that the write changes, whose gradient
-    adjit would give to the values it held before."""
+
+def must_be_scalar(x):
+    """Check that `x`, which another name shares, is a number, not an array.
+
+    Generated code checks a value read from an array (`t = a[i]`) that is
+    used after `a` is written into, or a copy (`y = x`) used after `x += ...`:
+    for a number that is fine, but an array would be changed by the write,
+    and its gradient counted for the value it held before."""
     if isinstance(x, np.ndarray):
-        raise TypeError("adjit: a row or slice of an array is used after the array is written "
-                        "into; adjit cannot differentiate that. Take a copy where it is read "
-                        "(`a[i].copy()`)")
-    return x
+        raise TypeError(_SHARED)
 
 
 def undo_log(array):

@@ -316,10 +316,8 @@ def _snapshot(x):
 def _must_be_scalar(x):
     if _is_array(x):
         from numba.core.errors import TypingError
-        raise TypingError("adjit: a row or slice of an array is used after the array is written "
-                          "into; adjit cannot differentiate that. Take a copy where it is read "
-                          "(`a[i].copy()`)")
-    return lambda x: x
+        raise TypingError(helpers._SHARED)
+    return lambda x: None
 
 
 @overload(helpers.grad_at)

@@ -129,7 +129,14 @@ class _Normalizer:
         elif isinstance(stmt, gast.AugAssign):
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             gast.copy_location(value, stmt)
+            start = len(out)
             self.assign_expr(stmt.target.id, value, stmt, out)
+            for new in out[start:]:
+                # `s += v` rebinds `s`; on an array NumPy would change it in place
+                # (see `writes`).
+                if isinstance(new.value, gast.BinOp) and isinstance(new.value.left, gast.Name) \
+                        and new.value.left.id == stmt.target.id:
+                    new.adjit_augmented = True
         elif isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Tuple):
             # A called function's several results, each in a name of its own.
             results = []

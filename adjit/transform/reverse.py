@@ -213,11 +213,11 @@ class _Generator:
                 if rerun and (getattr(stmt, "adjit_backedge", False)
                               or stmt.targets[0].id in self.exempt):
                     continue
-                new = copy.deepcopy(stmt)
-                if id(stmt) in self.writes.scalar_reads:
-                    new.value = call("must_be_scalar", new.value)
-                out.append(new)
+                out.append(copy.deepcopy(stmt))
                 target = stmt.targets[0].id
+                if id(stmt) in self.writes.scalar_reads:
+                    check = gast.Expr(value=call("must_be_scalar", name(target)))
+                    out.append(gast.copy_location(check, stmt))
                 if target in self.writes.logs and not getattr(stmt, "adjit_backedge", False):
                     out.append(gast.copy_location(self.new_log(target), stmt))
             elif isinstance(stmt, gast.If):

@@ -14,6 +14,10 @@ cannot differentiate correctly:
   counted for the value it held before. An element read (`t = a[i]`, as in
   a swap through a temporary) is allowed: generated code checks that it is
   indeed a number (`must_be_scalar`), not a row;
+- `b += v` rebinds `b` to a new value, which is what Python does for a
+  number but not for an array (NumPy changes it in place): where another
+  name for `b`'s value is used afterwards, generated code checks that the
+  value is a number;
 - inside a loop, the array must be either new in every iteration or the
   same one throughout.
 
@@ -69,7 +73,9 @@ def analyse(source, fdef, namer):
                 visit(stmt.body, loops + (stmt,))
 
     visit(fdef.body, ())
-    if not sites:
+    augmented = [stmt for stmt, _ in sum(definitions.values(), [])
+                 if getattr(stmt, "adjit_augmented", False)]
+    if not sites and not augmented:
         return Writes({}, [], set(), {})
     owner = _Owner(source, params, definitions)
     across = {}
@@ -97,14 +103,7 @@ def analyse(source, fdef, namer):
         array = written_array(stmt)
         if array in params and array not in copy_params:
             copy_params.append(array)
-        for pair in facts_at.get(id(stmt), ()):
-            if array not in pair:
-                continue
-            (other,) = pair - {array}
-            if other in params and other not in copy_params:
-                copy_params.append(other)
-            if other not in live_after.get(id(stmt), ()):
-                continue
+        for other in _sharing(array, stmt, facts_at, live_after, params, copy_params):
             defs = definitions.get(other, [])
             if len(defs) == 1 and isinstance(defs[0][0].value, gast.Subscript) \
                     and defs[0][0].value.value.id == array:
@@ -114,12 +113,54 @@ def analyse(source, fdef, namer):
                 f"`{other}` shares its memory with `{array}` (it is a copy of the name, a slice "
                 f"or a view) and is used after this write changes `{array}`; adjit cannot "
                 f"differentiate that. Use `.copy()` where `{other}` is made", stmt)
+    for stmt in augmented:
+        # `b += v` changes an array `b` in place (a number it rebinds, as adjit does):
+        # then no other name for `b`'s array may be used after it.
+        old, new = stmt.value.left.id, stmt.targets[0].id
+        for other in _sharing(old, stmt, facts_at, live_after, params, []):
+            if other == new:
+                continue    # the value this line makes (a loop's back-edge copies it to `old`)
+            link = _direct_link(definitions, old, other) or _direct_link(definitions, other, old)
+            if link is None:
+                raise source.error(
+                    f"`{other}` shares its memory with `{old}` (a copy of the name, a slice or "
+                    f"a view) and is used after this line changes `{old}` in place; adjit "
+                    f"cannot differentiate that. Use `.copy()` where `{other}` is made", stmt)
+            scalar_reads.add(id(link))      # harmless for numbers: checked when it runs
     logs = {}
     for stmt, _ in sites:
         array = written_array(stmt)
         if array not in logs:
             logs[array] = namer.unique("log_" + array)
     return Writes(logs, copy_params, scalar_reads, across)
+
+
+def _sharing(array, stmt, facts_at, live_after, params, copy_params):
+    """The names that may share memory with `array` at `stmt` and are read after it;
+    arguments among them join `copy_params`."""
+    found = []
+    for pair in facts_at.get(id(stmt), ()):
+        if array not in pair:
+            continue
+        (other,) = pair - {array}
+        if other in params and other not in copy_params:
+            copy_params.append(other)
+        if other in live_after.get(id(stmt), ()) and other not in found:
+            found.append(other)
+    return found
+
+
+def _direct_link(definitions, var, source):
+    """The statement `var = source` or `var = source[...]`, if that is `var`'s only definition."""
+    defs = definitions.get(var, [])
+    if len(defs) != 1:
+        return None
+    value = defs[0][0].value
+    if isinstance(value, gast.Name) and value.id == source:
+        return defs[0][0]
+    if isinstance(value, gast.Subscript) and value.value.id == source:
+        return defs[0][0]
+    return None
 
 
 class _Owner:
@@ -193,9 +234,11 @@ def _alias_source(value):
 def _aliases(stmts, facts, facts_at):
     """Forward pass: which pairs of names may share memory before each write."""
     for stmt in stmts:
-        if written_array(stmt):
+        if written_array(stmt) or getattr(stmt, "adjit_augmented", False):
             facts_at.setdefault(id(stmt), set()).update(facts)
-        elif isinstance(stmt, gast.Assign):
+        if written_array(stmt):
+            continue
+        if isinstance(stmt, gast.Assign):
             var = stmt.targets[0].id
             facts = {p for p in facts if var not in p}
             source = _alias_source(stmt.value)
@@ -220,6 +263,8 @@ def _aliases(stmts, facts, facts_at):
 def _liveness(stmts, live, live_after):
     """Backward pass: the names read after each write (in this or a later iteration)."""
     for stmt in reversed(stmts):
+        if getattr(stmt, "adjit_augmented", False):
+            live_after.setdefault(id(stmt), set()).update(live)
         if written_array(stmt):
             live_after.setdefault(id(stmt), set()).update(live)
             live = live | set(read_names(stmt))
