@@ -162,8 +162,16 @@ def log_write(log, array, index):
 
     Compiled, the log is flat positions and old values in arrays that double
     when full."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype.kind != "b":
+            raise TypeError(_FANCY_WRITE)
     log.append((index, snapshot(array[index])))
     return log
+
+
+_FANCY_WRITE = ("adjit: writing through an array of indices (`a[idx] = v`) is not supported: "
+                "with a repeated index only the last write counts, and adjit cannot tell which "
+                "elements of `v` lost. Write element by element in a loop")
 
 
 def undo_write(log, array, index):

@@ -269,6 +269,10 @@ def _undo_log(array):
 def _log_write(log, array, index):
     if not _is_array(array):
         return None
+    for part in index if isinstance(index, types.BaseTuple) else (index,):
+        if isinstance(part, types.Array) and not isinstance(part.dtype, types.Boolean):
+            from numba.core.errors import TypingError
+            raise TypingError(helpers._FANCY_WRITE)
     if _is_element(array, index):
         position = _flat_position(array, index)
 
