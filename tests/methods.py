@@ -58,6 +58,16 @@ def method_min_only(x):
     return x.min()
 
 
+def reshape_tuple(x, w):
+    y = x.reshape((2, 3))
+    return np.sum(y * w)
+
+
+def np_reshape_tuple(x, w):
+    n, m = x.shape
+    return np.sum(np.reshape(x, (m, n)) * w)
+
+
 def reshape_dims(x, w):
     y = x.reshape(3, 2)
     return np.sum(y * w) + np.sum(y * y)

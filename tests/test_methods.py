@@ -10,17 +10,10 @@ import pytest
 
 import adjit
 import methods as M
-from adjit.runtime import helpers
 from adjit.runtime.compile import AdjitWarning
 from fd import assert_close, numeric_gradient
 
 JIT = pytest.mark.parametrize("jit", [False, None], ids=["python", "numba"])
-
-# `x.reshape` and `np.reshape` call the helper `reshape_to`, which generated code can
-# import once it is registered among the helpers.
-needs_reshape_to = pytest.mark.skipif("reshape_to" not in helpers.HELPERS,
-                                      reason="array_helpers.reshape_to is not registered yet")
-
 
 def normal(*shape):
     return lambda rng: rng.normal(size=shape) if shape else float(rng.normal())
@@ -66,17 +59,19 @@ CASES = [
     case(M.method_max, [normal(2, 3)]),
     case(M.method_min, [normal(6)]),
     case(M.method_min, [normal(3, 2)]),
-    case(M.reshape_dims, [normal(6), normal(3, 2)], (0, 1), needs_reshape_to),
-    case(M.reshape_dims, [normal(2, 3), normal(2)], (0, 1), needs_reshape_to),
-    case(M.reshape_int_argument, [normal(2, 6), normal(3, 4), const(3)], (0, 1), needs_reshape_to),
-    case(M.reshape_int_argument, [normal(12), normal(6), const(2)], (0, 1), needs_reshape_to),
-    case(M.reshape_flat, [normal(2, 3), normal(6)], (0, 1), needs_reshape_to),
-    case(M.reshape_flat, [normal(5), normal()], (0, 1), needs_reshape_to),
-    case(M.reshape_transposed, [normal(2, 3), normal(6)], (0, 1), needs_reshape_to),
-    case(M.reshape_transposed, [normal(3, 4), normal(12)], (0, 1), needs_reshape_to),
-    case(M.reshape_chain, [normal(6), normal(6)], (0, 1), needs_reshape_to),
-    case(M.reshape_chain, [normal(3, 2), normal(6)], (0, 1), needs_reshape_to),
-    case(M.np_reshape_int, [normal(2, 3), normal(6), const(6)], (0, 1), needs_reshape_to),
+    case(M.reshape_dims, [normal(6), normal(3, 2)], (0, 1)),
+    case(M.reshape_dims, [normal(2, 3), normal(2)], (0, 1)),
+    case(M.reshape_int_argument, [normal(2, 6), normal(3, 4), const(3)], (0, 1)),
+    case(M.reshape_int_argument, [normal(12), normal(6), const(2)], (0, 1)),
+    case(M.reshape_flat, [normal(2, 3), normal(6)], (0, 1)),
+    case(M.reshape_flat, [normal(5), normal()], (0, 1)),
+    case(M.reshape_transposed, [normal(2, 3), normal(6)], (0, 1)),
+    case(M.reshape_transposed, [normal(3, 4), normal(12)], (0, 1)),
+    case(M.reshape_chain, [normal(6), normal(6)], (0, 1)),
+    case(M.reshape_chain, [normal(3, 2), normal(6)], (0, 1)),
+    case(M.np_reshape_int, [normal(2, 3), normal(6), const(6)], (0, 1)),
+    case(M.reshape_tuple, [normal(6), normal(2, 3)], (0, 1)),
+    case(M.np_reshape_tuple, [normal(2, 3), normal(3, 2)], (0, 1)),
     case(M.method_dot, [normal(4), normal(4)], (0, 1)),
     case(M.method_dot, [normal(3, 4), normal(4)], (0, 1)),
     case(M.method_dot, [normal(4), normal(4, 2)], (0, 1)),
@@ -148,7 +143,6 @@ def test_integer_values_are_not_differentiated(func, jit):
     assert " bx = " in source
 
 
-@needs_reshape_to
 def test_reshape_source_reads_like_the_method():
     source = gradient(M.reshape_dims, (0, 1), None).source
     assert "y = reshape_to(x, 3, 2)" in source
