@@ -8,6 +8,7 @@ typed like the argument it belongs to.
 
 import functools
 import inspect
+import traceback
 import warnings
 
 import numpy as np
@@ -104,7 +105,7 @@ class GradFunction:
 
     def _run(self, values):
         if self.jit is False:
-            return self._python(*values)
+            return self._run_python(values)
         if self._compiled is None:
             self._compiled = compiling.jit(self._python)
         if self._compiled is not False:
@@ -112,7 +113,43 @@ class GradFunction:
                 return self._compiled(*values)
             except compiling.numba_errors() as exc:
                 self._numba_failed(exc)
-        return self._python(*values)
+            except (ValueError, TypeError) as exc:
+                if self.jit is True:
+                    self._runtime_error_at_users_line(values, exc)
+                raise
+        return self._run_python(values)
+
+    def _run_python(self, values):
+        """Run the generated code as Python; an error names the user's line it comes from."""
+        try:
+            return self._python(*values)
+        except Exception as exc:
+            lineno = self._failing_line(exc)
+            if lineno is not None:
+                exc.add_note(f"adjit: raised by the code generated for "
+                             f"{self._generated.filename}, line {lineno}: "
+                             f"{self._source.line(lineno)}")
+            raise
+
+    def _failing_line(self, exc):
+        """The user's line of the deepest generated statement in `exc`'s traceback."""
+        lineno = None
+        for frame, generated_line in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename == self._path:
+                lineno = self._generated.line_map.get(generated_line, lineno)
+        return lineno
+
+    def _runtime_error_at_users_line(self, values, exc):
+        """A compiled run failed (an array where a number is needed, say): find the
+        line by running the generated code as Python, and raise TransformError there."""
+        try:
+            self._python(*values)
+        except Exception as again:
+            lineno = self._failing_line(again)
+            if lineno is not None:
+                raise TransformError(f"the compiled gradient failed: {exc}",
+                                     self._generated.filename, lineno,
+                                     self._source.line(lineno)) from exc
 
     def _numba_failed(self, exc):
         lineno, reason = compiling.user_line(exc, self._generated, self._path)

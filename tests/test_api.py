@@ -115,9 +115,6 @@ def test_jit_true_error_points_at_the_users_line():
     assert "z = y * x" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "Numba types `if array` and raises ValueError (truth value of an array) at run time, "
-    "as Python does; no TransformError at the `if` line yet"))
 def test_array_condition_with_jit_true_is_a_transform_error_at_the_if():
     df = adjit.grad(branch_on_an_array, jit=True)
     with pytest.raises(adjit.TransformError) as info:
