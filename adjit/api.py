@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .runtime import compile as compiling
-from .runtime import helpers, resolve
+from .runtime import custom, helpers, resolve, rules
 from .transform import TransformError, pipeline
 
 
@@ -80,6 +80,9 @@ class GradFunction:
         self.__wrapped__ = func
         self.jit = jit
         self.preserve_result = preserve_result
+        if isinstance(func, custom.custom_vjp):
+            self._init_custom(func, wrt)
+            return
         unit = resolve.unit_of(func)
         src = self._source = unit.source
         self._params = pipeline.parameters(src)
@@ -91,9 +94,36 @@ class GradFunction:
         self._signature = inspect.signature(func)
         self._warned = False
 
+    def _init_custom(self, func, wrt):
+        """The gradient of a `custom_vjp` function is its rule, called as Python."""
+        rule = rules.custom_rule(func)
+        if rule is None:
+            raise TypeError(f"{func.__name__} is a custom_vjp function without a rule: "
+                            "give it one with @{func.__name__}.defvjp")
+        self._params = list(inspect.signature(func.func).parameters)
+        self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
+        self._signature = inspect.signature(func.func)
+        self._custom_text = (f"# The gradient of {func.__name__} is its custom rule "
+                             f"{rule.__name__}:\n\n{inspect.getsource(rule)}")
+        positions = [self._params.index(n) for n in self.wrt]
+
+        def adjoint(*values):
+            value = func.func(*values)
+            grads = rule(*values, value, helpers.seed_like(value, 1.0))
+            grads = (grads,) if len(self._params) == 1 else tuple(grads)
+            picked = [helpers.grad_or_zero(grads[k], values[k]) for k in positions]
+            return value, picked[0] if len(picked) == 1 else tuple(picked)
+
+        self._python = adjoint
+        self._compiled = False
+        self._path = self._generated = None
+        self.jit = False
+
     @property
     def source(self):
         """The generated module: forward sweep and adjoint, as Python."""
+        if hasattr(self, "_custom_text"):
+            return self._custom_text
         return self._generated.text
 
     def _bind(self, args, kwargs):
@@ -123,6 +153,10 @@ class GradFunction:
         """Run the generated code as Python; an error names the user's line it comes from."""
         try:
             return self._python(*values)
+        except helpers.Unsupported as exc:
+            lineno = self._failing_line(exc)
+            raise TransformError(str(exc), self._generated.filename, lineno,
+                                 self._source.line(lineno)) from None
         except Exception as exc:
             lineno = self._failing_line(exc)
             if lineno is not None:
@@ -154,6 +188,9 @@ class GradFunction:
     def _numba_failed(self, exc):
         lineno, reason = compiling.user_line(exc, self._generated, self._path)
         filename = self._generated.filename
+        for refusal in helpers.REFUSALS:        # what helpers.Unsupported says, compiled
+            if refusal in str(exc):
+                raise TransformError(refusal, filename, lineno, self._source.line(lineno)) from None
         if self.jit is True:
             raise TransformError(f"Numba cannot compile this function: {reason}", filename, lineno,
                                  self._source.line(lineno)) from exc

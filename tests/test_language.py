@@ -46,19 +46,7 @@ MODES = {"python": False, "numba": None}
 # "value:name" / "gradient:name" / "refused_or_right:name" for one test.
 # Remove an entry when its construct lands (strict xfail: a pass fails).
 # A reason starting with "WRONG" is a silently wrong value or gradient.
-REFUSED_LATE = ("refused only when the gradient runs, with TypeError; SPEC: adjit.TransformError "
-                "where adjit.grad is called")
-NOT_YET = {
-    "clipped_square": "adjit.grad of a custom_vjp function itself",
-    "uses_product_st": "a custom_vjp rule returning None for an argument",
-    "builtin_abs_min_max": "max/min of three arguments",
-    "argument_view_write": REFUSED_LATE,
-    "alias_augassign": REFUSED_LATE,
-    "view_augassign": REFUSED_LATE,
-    "argument_alias_augassign": REFUSED_LATE,
-    "row_swap_view": REFUSED_LATE,
-    "fancy_index_augassign": REFUSED_LATE,
-}
+NOT_YET = {}
 
 
 # ---------------------------------------------------------------- inputs

@@ -136,6 +136,11 @@ def snapshot(x):
     return np.copy(x) if isinstance(x, np.ndarray) else x
 
 
+class Unsupported(TypeError):
+    """Generated code met what adjit cannot differentiate, which only shows when it runs
+    (a row where a number was expected, say); `api` reports it at the user's line."""
+
+
 _SHARED = ("adjit: an array is changed in place (`a[i] = ...`, `a += ...`) while another "
            "name for it (a copy of the name, a row, a slice) is used afterwards; adjit cannot "
            "differentiate that. Take a `.copy()` where the other name is made")
@@ -149,7 +154,7 @@ def must_be_scalar(x):
     for a number that is fine, but an array would be changed by the write,
     and its gradient counted for the value it held before."""
     if isinstance(x, np.ndarray):
-        raise TypeError(_SHARED)
+        raise Unsupported(_SHARED)
 
 
 def undo_log(array):
@@ -164,7 +169,7 @@ def log_write(log, array, index):
     when full."""
     for part in index if isinstance(index, tuple) else (index,):
         if isinstance(part, np.ndarray) and part.dtype.kind != "b":
-            raise TypeError(_FANCY_WRITE)
+            raise Unsupported(_FANCY_WRITE)
     log.append((index, snapshot(array[index])))
     return log
 
@@ -191,6 +196,14 @@ def undo_to(log, array, height):
         undo_write(log, array, None)
 
 
+REFUSALS = (_SHARED, _FANCY_WRITE)
+
+
+def grad_or_zero(grad, like):
+    """`grad`, or a zero shaped like `like` where a custom rule returned None."""
+    return zeros_like(like) if grad is None else grad
+
+
 def grad_at(grad, index):
     """A copy of `grad[index]`: the adjoint of the elements a write replaced."""
     return snapshot(grad[index])
@@ -206,4 +219,4 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
-           "grad_at", "zero_at", "reshape_to")
+           "grad_at", "zero_at", "grad_or_zero", "reshape_to")

@@ -340,3 +340,10 @@ def _zero_at(grad, index):
             grad[index] = 0.0
             return grad
         return impl
+
+
+@overload(helpers.grad_or_zero)
+def _grad_or_zero(grad, like):
+    if isinstance(grad, (types.NoneType, types.Omitted)) or grad is types.none:
+        return lambda grad, like: helpers.zeros_like(like)
+    return lambda grad, like: grad

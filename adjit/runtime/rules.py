@@ -73,10 +73,17 @@ def register_custom(obj, forward, rule):
     grads = (call,) if len(params) == 1 else tuple(
         gast.Subscript(value=call, slice=gast.Constant(value=k, kind=None), ctx=gast.Load())
         for k in range(len(params)))
+    # A rule may return None for an argument it does not differentiate.
+    grads = tuple(gast.Call(func=_name("grad_or_zero"), args=[grad, _name(p)], keywords=[])
+                  for grad, p in zip(grads, params))
     externals = ((fname, _jitable(forward)), (rname, _jitable(rule)))
     _CUSTOM[_key(obj)] = (rule, Primitive(
         name=fname, spelling=fname, params=params, defaults=(), grads=grads, broadcast=False,
         shape="unknown", externals=externals))
+
+
+def _name(text):
+    return gast.Name(id=text, ctx=gast.Load(), annotation=None, type_comment=None)
 
 
 def custom_rule(obj):

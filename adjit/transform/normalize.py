@@ -310,6 +310,14 @@ class _Normalizer:
             prim = self.resolve_method(method, expr.func.attr)
             expr = method
         elif isinstance(expr, gast.Call):
+            if isinstance(expr.func, gast.Name) and expr.func.id in ("max", "min") \
+                    and len(expr.args) > 2 and not expr.keywords:
+                # `max(a, b, c)` is `max(max(a, b), c)`.
+                inner = gast.copy_location(
+                    gast.Call(func=expr.func, args=expr.args[:-1], keywords=[]), expr)
+                expr = gast.copy_location(
+                    gast.Call(func=expr.func, args=[inner, expr.args[-1]], keywords=[]), expr)
+                return self.rhs(expr, where, out)
             prim = self.resolve_call(expr)
             if prim.results > 1:
                 whole, count = self.unpacking or (None, 0)

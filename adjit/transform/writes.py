@@ -106,7 +106,7 @@ def analyse(source, fdef, namer):
         for other in _sharing(array, stmt, facts_at, live_after, params, copy_params):
             defs = definitions.get(other, [])
             if len(defs) == 1 and isinstance(defs[0][0].value, gast.Subscript) \
-                    and defs[0][0].value.value.id == array:
+                    and defs[0][0].value.value.id == array and not _slices(defs[0][0].value):
                 scalar_reads.add(id(defs[0][0]))
                 continue
             raise source.error(
@@ -121,7 +121,7 @@ def analyse(source, fdef, namer):
             if other == new:
                 continue    # the value this line makes (a loop's back-edge copies it to `old`)
             link = _direct_link(definitions, old, other) or _direct_link(definitions, other, old)
-            if link is None:
+            if link is None or _slices(link.value):
                 raise source.error(
                     f"`{other}` shares its memory with `{old}` (a copy of the name, a slice or "
                     f"a view) and is used after this line changes `{old}` in place; adjit "
@@ -148,6 +148,14 @@ def _sharing(array, stmt, facts_at, live_after, params, copy_params):
         if other in live_after.get(id(stmt), ()) and other not in found:
             found.append(other)
     return found
+
+
+def _slices(value):
+    """Whether `value` is `a[...]` with a slice in its index: certainly a view of `a`."""
+    if not isinstance(value, gast.Subscript):
+        return False
+    parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+    return any(isinstance(p, gast.Slice) for p in parts)
 
 
 def _direct_link(definitions, var, source):
