@@ -140,7 +140,12 @@ class _Normalizer:
         elif isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Tuple):
             # A called function's several results, each in a name of its own.
             results = []
+            params = {a.id for a in self.source.tree.args.args}
             for element in stmt.value.elts:
+                if isinstance(element, gast.Name) and element.id in self.locals \
+                        and element.id not in params and element.id not in [r.id for r in results]:
+                    results.append(name(element.id))    # its own name: its seed is `b<name>`
+                    continue
                 result = self.namer.unique("result")
                 self.assign_expr(result, element, stmt, out)
                 results.append(name(result))
