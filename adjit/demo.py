@@ -30,7 +30,7 @@ def main():
     error = abs(gradient - numeric) / max(1.0, abs(numeric))
     print(f"\nd recurrence / dx at x = {x}, n = {n}:")
     print(f"  adjit (compiled with Numba):  {gradient!r}")
-    print(f"  central finite differences:   {numeric!r}")
+    print(f"  central finite differences:   {float(numeric)!r}")
     print(f"  relative difference:          {error:.1e}  ({'agrees' if error < 1e-5 else 'DISAGREES'})")
     print(f"  transform + compile + first call: {elapsed:.2f} s (a warm disk cache makes this fast)")
     return 0 if error < 1e-5 else 1
