@@ -334,14 +334,19 @@ class _Normalizer:
                     raise self.source.error(
                         f"cannot unpack {prim.results} values into {count} names", where)
         if isinstance(expr, gast.Call):
-            args = [gast.Tuple(elts=[self.atom(e, where, out) for e in a.elts], ctx=gast.Load())
-                    if isinstance(a, gast.Tuple) else self.atom(a, where, out) for a in expr.args]
-            keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, where, out))
+            args = [self.argument(a, where, out) for a in expr.args]
+            keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value, where, out))
                         for k in expr.keywords]
             call = gast.Call(func=spelled(prim.spelling), args=args, keywords=keywords)
             call.adjit_primitive = prim
             return call
         raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
+
+    def argument(self, expr, where, out):
+        """A call's argument as an atom, or a tuple of atoms (a shape, `axis=(0, 1)`)."""
+        if isinstance(expr, gast.Tuple):
+            return gast.Tuple(elts=[self.atom(e, where, out) for e in expr.elts], ctx=gast.Load())
+        return self.atom(expr, where, out)
 
     def is_simple(self, expr):
         """Whether `expr` becomes an atom without computing anything."""

@@ -238,13 +238,20 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
         for arg in node.args:
             if isinstance(arg, gast.Starred):
                 raise source.error("`*` unpacking in a call is not supported", arg)
-            _check_expr(source, arg, allow_tuple=True)      # a shape: `np.zeros((n, m))`
+            _check_argument(source, arg)
         for keyword in node.keywords:
             if keyword.arg is None:
                 raise source.error("`**` unpacking in a call is not supported", node)
-            _check_expr(source, keyword.value)
+            _check_argument(source, keyword.value)
         return
     _refuse_expr(source, node)
+
+
+def _check_argument(source, node):
+    """A call's argument: a value, a tuple of them (`np.zeros((n, m))`), or `None` (`axis=None`)."""
+    if isinstance(node, gast.Constant) and node.value is None:
+        return
+    _check_expr(source, node, allow_tuple=True)
 
 
 def _is_boolean(node):
