@@ -27,7 +27,7 @@ def fingerprint():
     """A short hash of the runtime code that generated modules call into."""
     digest = hashlib.sha256()
     for name in ("helpers.py", "helpers_numba.py", "array_helpers.py", "array_helpers_numba.py",
-                 "rules.py"):
+                 "rules.py", "rules_arrays.py"):
         digest.update((pathlib.Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 

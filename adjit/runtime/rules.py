@@ -427,3 +427,7 @@ def new_array_like(g, ans, x):
 @defrule((np.full, "np.full"), shape="unknown")
 def full(g, ans, shape, fill_value):
     return None, unbroadcast(g, fill_value)
+
+
+# More rules in the same registry, by topic.
+from . import rules_arrays  # noqa: E402,F401
