@@ -10,10 +10,11 @@
     print(f.source)      # the generated adjoint
 """
 
-from .api import GradFunction, grad, show, value_and_grad
+from .api import GradFunction, grad, show, value_and_grad, vjp
+from .check import check_grad
 from .runtime.custom import custom_vjp, defvjp
 from .transform import TransformError
 
-__all__ = ["GradFunction", "TransformError", "custom_vjp", "defvjp", "grad", "show",
-           "value_and_grad"]
+__all__ = ["GradFunction", "TransformError", "check_grad", "custom_vjp", "defvjp", "grad",
+           "show", "value_and_grad", "vjp"]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The user-facing functions: `grad`, `value_and_grad`, `show`.
+"""The user-facing functions: `grad`, `value_and_grad`, `vjp`, `show`.
 
 `grad(f)` reads and transforms `f` at once (so unsupported code is refused
 where it is decorated), then compiles the adjoint with Numba on the first
@@ -224,6 +224,24 @@ def grad(f=None, *, wrt=0, preserve_result=False, jit=None):
     if f is None:
         return lambda func: GradFunction(func, wrt, preserve_result, jit)
     return GradFunction(f, wrt, preserve_result, jit)
+
+
+def vjp(f, *args, wrt=0, jit=None):
+    """`(value, vjp_fn)`: `f(*args)` and the function taking a cotangent (shaped like the
+    value) to the gradient(s) w.r.t. `wrt` of `sum(cotangent * f)` at `args`."""
+    df = f if isinstance(f, GradFunction) else GradFunction(f, wrt, False, jit)
+    values = df._bind(args, {})
+    by_name = dict(zip(df._params, values))
+    for name in df.wrt:
+        _check_differentiable(name, by_name[name])
+    value, _ = df._run(values + [0.0])
+
+    def vjp_fn(cotangent):
+        _, grads = df._run(values + [cotangent])
+        if df._single:
+            return _like(grads, by_name[df.wrt[0]])
+        return tuple(_like(g, by_name[n]) for g, n in zip(grads, df.wrt))
+    return value, vjp_fn
 
 
 def value_and_grad(f=None, *, wrt=0, jit=None):
