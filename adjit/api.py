@@ -159,7 +159,7 @@ class GradFunction:
                                  self._source.line(lineno)) from None
         except Exception as exc:
             lineno = self._failing_line(exc)
-            if lineno is not None:
+            if lineno is not None and hasattr(exc, "add_note"):     # Python 3.11+
                 exc.add_note(f"adjit: raised by the code generated for "
                              f"{self._generated.filename}, line {lineno}: "
                              f"{self._source.line(lineno)}")
