@@ -1,17 +1,41 @@
 """Random-program tests: adjit's gradients against finite differences.
 
-``program_gen`` writes random scalar programs ``def prog(x, y, n):`` using the
-subset adjit supports (arithmetic, ``**``, ``abs``, math/NumPy elementwise
-functions, augmented and tuple assignment, ``if``/``elif``/``else`` on data and
-on loop counters, nested ``for ... in range(...)`` loops).  Each program is
-written to a file and imported, so ``inspect.getsource`` works, then
-differentiated with ``adjit.grad`` / ``adjit.value_and_grad`` and compared with
-central finite differences of the plain Python function.
+``program_gen`` writes random scalar programs ``def prog(x, y, n):``:
+arithmetic, ``**``, ``abs``, math/NumPy elementwise functions, augmented and
+tuple assignment, ``if``/``elif``/``else`` on data and on loop counters, nested
+``for ... in range(...)`` loops, and - each behind a feature switch - ``and``/
+``or``/``not`` in conditions, bounded data-dependent ``while`` loops, ``break``
+and ``continue`` at any depth, early ``return``, local arrays with element
+writes (``a[i] = e``, ``a[i] += e``, swaps, negative indices) and reads,
+``for v in a`` over a local array, and calls to helper functions defined in the
+same module (loops and branches of their own, tuple results, chained calls).
+Each program is written to a file and imported, so ``inspect.getsource``
+works, then differentiated with ``adjit.grad`` / ``adjit.value_and_grad`` and
+compared with central finite differences of the plain Python function (never
+with adjit's own output).
 
 Points where finite differences are not trustworthy are rejected with
-``assume``: a data comparison or ``abs`` argument within ``MARGIN`` of its
-kink, a finite-difference stencil that takes a different branch than the centre
-point, or two step sizes that disagree with each other.
+``assume``: a data comparison (in an ``if``, a ``while`` condition, a
+``break``/``continue``/``return`` guard) or ``abs`` argument within ``MARGIN``
+of its kink, a finite-difference stencil that takes a different branch or trip
+count than the centre point, or two step sizes that disagree with each other.
+
+Environment variables:
+
+* ``ADJIT_RANDOM_EXAMPLES`` (default 300): programs run by the ``jit=False``
+  test; the Numba test (about three times as slow per program: it compiles)
+  runs a tenth as many, and the generator self-check as many.  CI runs the
+  defaults; for a nightly-sized run start by hand, e.g.
+  ``ADJIT_RANDOM_EXAMPLES=5000 python -m pytest tests/test_random_programs.py``
+  (5000 Python programs, 500 compiled ones).
+* ``ADJIT_RANDOM_SEED``: an integer seed instead of the fixed (derandomized)
+  one, so repeated nightly runs explore different programs.
+* ``ADJIT_RANDOM_FEATURES``: the constructs generated, default
+  ``program_gen.SUPPORTED_FEATURES`` (what adjit differentiates today); ``all``,
+  ``none``, a list such as ``while,break,arrays`` or changes to the default such
+  as ``+while,+break``.  Names: ``program_gen.FEATURES``.  The generator
+  self-check (``test_generator_programs_run_as_python``) always uses every
+  feature.
 """
 
 import math
@@ -21,17 +45,20 @@ import traceback
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, given, note, seed, settings
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from program_gen import (  # noqa: E402
+    FEATURES,
     INPUT_BOUND,
     INSTRUMENT_HELPERS,
     MAX_N,
+    features_from_env,
     load_module,
     programs,
+    random_program,
     run_instrumented,
 )
 
@@ -42,6 +69,20 @@ RTOL = 1e-5
 ATOL = 1e-6
 VALUE_RTOL = 1e-9  # adjit's primal vs the plain function (jit may differ by ulps)
 
+PYTHON_EXAMPLES = int(os.environ.get("ADJIT_RANDOM_EXAMPLES", "300"))
+NUMBA_EXAMPLES = max(1, PYTHON_EXAMPLES // 10)
+_SEED = os.environ.get("ADJIT_RANDOM_SEED")
+_SETTINGS = dict(
+    deadline=None,
+    derandomize=_SEED is None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+
+
+def _seeded(test):
+    return seed(int(_SEED))(test) if _SEED is not None else test
+
+
 # x, y: a coarse grid point (ordered so that it shrinks toward 0) plus a fine
 # offset; plain st.integers/st.floats cluster near 0 far too much.
 _GRID = sorted(
@@ -50,6 +91,7 @@ _GRID = sorted(
 )
 coords = st.builds(lambda c, f: round(c + f / 1000, 3), st.sampled_from(_GRID), st.integers(0, 99))
 counts = st.sampled_from(list(range(MAX_N + 1)))  # uniform, shrinks toward 0
+wrts = st.sampled_from([("x", "y"), "x", "y"])
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +127,11 @@ def _finite_difference(plain, inst, args, idx, base_trace, require=assume):
 
 
 def _prepare(prog, x, y, n, progdir):
-    return _prepare_source(prog.source, prog.instrumented_source, x, y, n, progdir)
+    feats = ", ".join(f for f in FEATURES if f in prog.features) or "none"
+    return _prepare_source(prog.source, prog.instrumented_source, x, y, n, progdir, features=feats)
 
 
-def _prepare_source(src, inst_src, x, y, n, progdir, require=assume):
+def _prepare_source(src, inst_src, x, y, n, progdir, require=assume, features=None):
     plain = load_module(src, progdir).prog
     inst = load_module(inst_src, progdir)
     args = (x, y, n)
@@ -102,6 +145,8 @@ def _prepare_source(src, inst_src, x, y, n, progdir, require=assume):
         "y": _finite_difference(plain, inst, args, 1, trace, require),
     }
     ctx = f"\n--- program ---\n{src[src.index('def '):]}--- args: x={x!r}, y={y!r}, n={n!r}\n"
+    if features is not None:
+        ctx += f"generator features: {features}\n"
     ctx += f"plain value={f0!r}, finite differences: d/dx={fd['x']!r}, d/dy={fd['y']!r}"
     if currently_in_test_context():
         note(ctx)
@@ -162,20 +207,20 @@ def _check_value_and_grad(plain, args, f0, wrt, fd, ctx, jit):
     _check_grads(grads, wrt, fd, what, ctx)
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
-@given(prog=programs(), x=coords, y=coords, n=counts)
-def test_random_programs_python(progdir, prog, x, y, n):
-    """jit=False: the generated adjoint runs as plain Python/NumPy."""
+@_seeded
+@settings(max_examples=PYTHON_EXAMPLES, **_SETTINGS)
+@given(prog=programs(), x=coords, y=coords, n=counts, wrt=wrts, api=st.sampled_from(["grad", "value_and_grad"]))
+def test_random_programs_python(progdir, prog, x, y, n, wrt, api):
+    """jit=False: the generated adjoint runs as plain Python/NumPy.
+
+    adjit takes a while to transform a program, so each example checks one
+    API and one ``wrt`` (both drawn), over many examples."""
     plain, f0, fd, ctx = _prepare(prog, x, y, n, progdir)
     args = (x, y, n)
-    for wrt in ("x", "y", ("x", "y")):
+    if api == "grad":
         _check_grad(plain, args, wrt, fd, ctx, jit=False)
-    _check_value_and_grad(plain, args, f0, ("x", "y"), fd, ctx, jit=False)
+    else:
+        _check_value_and_grad(plain, args, f0, wrt, fd, ctx, jit=False)
 
 
 def _is_fallback_warning(w):
@@ -184,23 +229,21 @@ def _is_fallback_warning(w):
     return "numba" in text and ("python" in text or "cannot" in text or "fall" in text)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
-@given(prog=programs(), x=coords, y=coords, n=counts, single=st.sampled_from(["x", "y"]))
-def test_random_programs_numba(progdir, prog, x, y, n, single):
-    """Default jit: primal and adjoint compiled with Numba (no fallback expected)."""
+@_seeded
+@settings(max_examples=NUMBA_EXAMPLES, **_SETTINGS)
+@given(prog=programs(), x=coords, y=coords, n=counts, wrt=wrts)
+def test_random_programs_numba(progdir, prog, x, y, n, wrt):
+    """Default jit: primal and adjoint compiled with Numba (no fallback expected).
+
+    ``grad`` and ``value_and_grad`` with the same (drawn) ``wrt`` share one
+    compiled module, so each example pays for one Numba compilation."""
     plain, f0, fd, ctx = _prepare(prog, x, y, n, progdir)
     args = (x, y, n)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _check_grad(plain, args, ("x", "y"), fd, ctx, jit=None)
-        _check_grad(plain, args, single, fd, ctx, jit=None)
-        _check_value_and_grad(plain, args, f0, ("x", "y"), fd, ctx, jit=None)
-        compiled = adjit.grad(plain, wrt=("x", "y"))(*args)
+        _check_value_and_grad(plain, args, f0, wrt, fd, ctx, jit=None)
+        _check_grad(plain, args, wrt, fd, ctx, jit=None)
+        compiled = adjit.grad(plain, wrt=wrt)(*args)
     fallbacks = [w for w in caught if _is_fallback_warning(w)]
     assert not fallbacks, (
         "adjit fell back from Numba for a program in the supported subset: "
@@ -209,9 +252,11 @@ def test_random_programs_numba(progdir, prog, x, y, n, single):
     )
     # the compiled path must agree with the plain-Python path far more tightly
     # than finite differences can check
-    python = _call("adjit.grad(prog, wrt=('x', 'y'), jit=False)", ctx,
-                   lambda: adjit.grad(plain, wrt=("x", "y"), jit=False)(*args))
-    for name, gc, gp in zip("xy", compiled, python):
+    python = _call(f"adjit.grad(prog, wrt={wrt!r}, jit=False)", ctx,
+                   lambda: adjit.grad(plain, wrt=wrt, jit=False)(*args))
+    if not isinstance(wrt, tuple):
+        compiled, python = (compiled,), (python,)
+    for name, gc, gp in zip(wrt if isinstance(wrt, tuple) else (wrt,), compiled, python):
         assert math.isclose(gc, gp, rel_tol=1e-9, abs_tol=1e-12), (
             f"d/d{name}: Numba path gives {gc!r}, jit=False gives {gp!r}{ctx}"
         )
@@ -267,3 +312,67 @@ def test_random_program_regressions(progdir, body, x, y, n, jit):
     for wrt in ("x", "y", ("x", "y")):
         _check_grad(plain, args, wrt, fd, ctx, jit=jit)
     _check_value_and_grad(plain, args, f0, ("x", "y"), fd, ctx, jit=jit)
+
+
+# --------------------------------------------------------------------------
+# the generator itself, with every feature on (adjit not involved)
+
+_SELF_CHECK_POINTS = [(0.3, -0.7), (-1.9, 1.99), (1.234, 0.05), (-0.01, -1.5), (2.0, 2.0), (-2.0, -2.0)]
+# a construct's text -> the feature that makes it; each must show up in generated programs
+_CONSTRUCTS = {
+    " and ": "boolops", " or ": "boolops", "not (": "boolops",
+    "while ": "while", "while True:": "while",
+    "break": "break", "continue": "continue",
+    "np.zeros(": "arrays", "np.ones(": "arrays", "copy(": "arrays", "sum(": "arrays",
+    "np.empty(": "array_writes", "] += ": "array_writes", "] = 0.0": "array_writes", "], ": "array_writes (swap)",
+    " in arr:": "foreach", "def h": "helpers", ", m):": "helpers", "= h": "helper_tuples",
+}
+
+
+def test_generator_programs_run_as_python(progdir):
+    """Every generated program (all features on) runs as plain Python, terminates,
+    is finite and within the bound the generator proved, its instrumented copy
+    gives the same value, and every feature's constructs do get generated."""
+    import numpy as np
+
+    seen = {text: 0 for text in _CONSTRUCTS}
+    early_returns = 0
+    for seed_ in range(PYTHON_EXAMPLES):
+        prog = random_program(seed_, FEATURES)
+        src = prog.source
+        for text in seen:
+            seen[text] += text in src
+        early_returns += src.count("return") > src.count("def ")
+        plain = load_module(src, progdir).prog
+        inst = load_module(prog.instrumented_source, progdir)
+        for (x, y), n in ((p, n) for p in _SELF_CHECK_POINTS for n in range(MAX_N + 1)):
+            where = f"seed {seed_}, x={x}, y={y}, n={n}:\n{src}"
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                value, _, _ = run_instrumented(inst, x, y, n)  # raises on a runaway loop
+                f = plain(x, y, n)
+            assert isinstance(f, float), f"result is {type(f).__name__}, not a float; {where}"
+            assert math.isfinite(f) and f == value, f"plain {f!r}, instrumented {value!r}; {where}"
+            assert abs(f) <= prog.ret_bound * (1 + 1e-9), f"|{f!r}| > proved bound {prog.ret_bound!r}; {where}"
+    if PYTHON_EXAMPLES >= 200:
+        rare = {text: count for text, count in seen.items() if count < PYTHON_EXAMPLES // 100}
+        assert not rare, f"constructs (text: times seen) almost never generated: {rare}"
+        assert early_returns >= PYTHON_EXAMPLES // 10
+
+
+def test_feature_switches(monkeypatch):
+    from program_gen import SUPPORTED_FEATURES, parse_features
+
+    assert parse_features(None) == SUPPORTED_FEATURES
+    assert parse_features("all") == frozenset(FEATURES)
+    assert parse_features("none") == frozenset()
+    assert parse_features("while,break") == {"while", "break"}
+    assert parse_features("+while,-boolops") == (SUPPORTED_FEATURES | {"while"}) - {"boolops"}
+    with pytest.raises(ValueError):
+        parse_features("whiles")
+    monkeypatch.setenv("ADJIT_RANDOM_FEATURES", "arrays")
+    assert features_from_env() == {"arrays"}
+    # a feature that is off never shows up
+    for seed_ in range(50):
+        src = random_program(seed_, {"arrays"}).source
+        assert "while" not in src and "break" not in src and "def h" not in src and " and " not in src
+        assert src.count("return") == 1
