@@ -88,7 +88,7 @@ FLOAT_NAMES = ["a", "b", "c", "s", "t", "u", "w", "z", "p", "q", "acc", "tmp", "
 COUNTER_NAMES = ["i", "j", "k"]  # for-loop counters
 WHILE_COUNTERS = ["it", "kt", "nt"]  # while-loop counters (they outlive their loop)
 # local arrays and their size, as an offset to n (so every array has >= 2 elements)
-ARRAY_SIZES = {"arr": 2, "buf": 2, "tab": 3}
+ARRAY_SIZES = {"arr": 2, "buf": 2, "tab": 3, "vec": 3}
 HELPER_NAMES = ["h1", "h2", "h3"]
 
 FEATURES = ("boolops", "while", "break", "return", "loop_return", "arrays", "array_writes", "foreach",
@@ -1260,7 +1260,7 @@ class _Gen:
             if self.on("while") and [c for c in WHILE_COUNTERS if c not in ctx.counters]:
                 kinds.append(("while", 3))
             if self.on("foreach") and ctx.arrays:
-                kinds.append(("foreach", 3))
+                kinds.append(("foreach", 4))
         if ctx.loop_depth > 0:
             kinds.append(("damp", 3))
             if self.on("break"):
@@ -1272,7 +1272,7 @@ class _Gen:
         if self.on("arrays") and not ctx.in_helper:
             kinds.append(("arr_new", 3 if not ctx.arrays else 2))
             if self.on("array_writes") and [a for a in ctx.arrays if a not in ctx.readonly]:
-                kinds += [("arr_write", 5), ("arr_swap", 1), ("arr_sortstep", 1)]
+                kinds += [("arr_write", 6), ("arr_swap", 1), ("arr_sortstep", 1)]
         if ctx.helpers:
             kinds.append(("hcall", 3))
         kind = _weighted(ch, kinds)
@@ -1544,17 +1544,23 @@ class _Gen:
     def arr_new(self, ctx):
         ch = self.ch
         names = [a for a in ARRAY_SIZES if a not in ctx.readonly]
+        if ctx.arrays and ch.integer(0, 1):
+            # a copy of an array (into another name for arrays of its size)
+            src = ch.choice(ctx.arrays)
+            partners = [a for a in names if a != src and ARRAY_SIZES[a] == ARRAY_SIZES[src]]
+            if partners:
+                name = ch.choice(partners)
+                if name not in ctx.arrays:
+                    ctx.arrays.append(name)
+                return [ArrNew(name, ch.choice([3, 3, 4]), src)]
         fresh = [a for a in names if a not in ctx.arrays]
         name = ch.choice(fresh if fresh and ch.integer(0, 3) else names)
-        same = [a for a in ctx.arrays if a != name and ARRAY_SIZES[a] == ARRAY_SIZES[name]]
         kinds = [(0, 3), (1, 2)]
         free = [c for c in COUNTER_NAMES if c not in ctx.counters]
         if free and self.on("array_writes"):
             kinds.append((2, 2))
-        if same:
-            kinds += [(3, 5), (4, 2)]
         kind = _weighted(ch, kinds)
-        out = [ArrNew(name, kind, ch.choice(same) if kind >= 3 else None)]
+        out = [ArrNew(name, kind)]
         if kind == 2:
             # np.empty: fill every element before anything reads it
             var = ch.choice(free)
@@ -1586,7 +1592,11 @@ class _Gen:
             for idx in range(self.ch.choice([1, 1, 1, 2, 2, 3])):
                 helpers.append(self.helper(idx, helpers))
         ctx = _Ctx(scope=["x", "y"], counters=[], ints=["n"], helpers=list(helpers))
-        body = self.block(ctx, 1, self.max_stmts)
+        body = []
+        if self.on("arrays") and self.ch.integer(0, 1):
+            body = self.arr_new(ctx)  # an array at the top, for the rest to use
+            self.budget -= 1
+        body += self.block(ctx, 1, self.max_stmts)
         # every helper is called somewhere: call the ones nothing calls yet at the end
         forced = []
         for h in reversed(helpers):
