@@ -98,8 +98,12 @@ class _Lowerer:
         return self.returned_flag
 
     def block(self, stmts, loop):
-        """Lower `stmts`; return (statements, NEVER/MAY/ALWAYS exit, flags an exit sets)."""
+        """Lower `stmts`; return (statements, NEVER/MAY/ALWAYS exit, flags an exit sets).
+
+        Afterwards `self.tail` says whether a block that MAY exit does so through its
+        last statement alone (see `_fall_through`)."""
         out, flags = [], set()
+        self.tail = False
         for index, stmt in enumerate(stmts):
             lowered, status, stmt_flags = self.stmt(stmt, loop)
             flags |= stmt_flags
@@ -110,21 +114,19 @@ class _Lowerer:
                 return out, ALWAYS, flags     # what follows is unreachable
             rest = stmts[index + 1:]
             if not rest:
+                self.tail = True
                 return out, MAY, flags
             rest_out, rest_status, rest_flags = self.block(rest, loop)
             flags |= rest_flags
-            last = out[-1]
-            branches = getattr(last, "adjit_branches", None)
-            if branches == (ALWAYS, NEVER):
-                last.orelse.extend(rest_out)
-            elif branches == (NEVER, ALWAYS):
-                last.body.extend(rest_out)
-                if not last.body:
-                    last.body = [gast.Pass()]
+            place = _fall_through(out[-1])
+            if place is not None:
+                place.extend(rest_out)
             else:
                 guard = gast.If(test=_any(stmt_flags), body=[gast.Pass()], orelse=rest_out)
                 out.append(gast.copy_location(guard, stmts[index + 1]))
+            self.tail = False
             return out, (ALWAYS if rest_status == ALWAYS else MAY), flags
+        self.tail = False
         return out, NEVER, flags
 
     def stmt(self, stmt, loop):
@@ -145,10 +147,12 @@ class _Lowerer:
             return out, ALWAYS, {loop.breaking if loop is not None else self.returned_flag}
         if isinstance(stmt, gast.If):
             body, then_status, then_flags = self.block(stmt.body, loop)
+            then_tail = self.tail
             orelse, else_status, else_flags = self.block(stmt.orelse, loop)
             new = gast.copy_location(gast.If(test=stmt.test, body=body or [gast.Pass()],
                                              orelse=orelse), stmt)
             new.adjit_branches = (then_status, else_status)
+            new.adjit_tails = (then_tail, self.tail)
             if then_status == else_status == ALWAYS:
                 status = ALWAYS
             elif then_status == else_status == NEVER:
@@ -219,6 +223,24 @@ class _Lowerer:
                        type_comment=None)
         new.adjit_element = var
         return new
+
+
+def _fall_through(stmt):
+    """The one block at whose end control leaves `stmt` normally, when every other way
+    out of `stmt` is an exit (`if c: return a` / `elif d: return b` / `else: ...`):
+    what follows can go there, with no flag. None when there is no such block."""
+    branches = getattr(stmt, "adjit_branches", None)
+    if branches is None:
+        return None
+    for mine, other, block, tail in ((branches[0], branches[1], stmt.body, stmt.adjit_tails[0]),
+                                     (branches[1], branches[0], stmt.orelse, stmt.adjit_tails[1])):
+        if other != ALWAYS:
+            continue
+        if mine == NEVER:
+            return block
+        if mine == MAY and tail and block:
+            return _fall_through(block[-1])
+    return None
 
 
 def _is_range(node):

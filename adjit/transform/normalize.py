@@ -160,8 +160,9 @@ class _Normalizer:
                 self.assign_expr(result, value, stmt, out)
             out.append(gast.copy_location(gast.Return(value=name(result)), stmt))
         elif isinstance(stmt, gast.If):
-            cond = stmt.test if isinstance(stmt.test, gast.Name) else \
-                self.condition(stmt.test, stmt, out)
+            # Always a fresh name, even for `if flag:`: the reverse sweep tests it
+            # again after the branch may have changed `flag` (a loop's back-edge).
+            cond = self.condition(stmt.test, stmt, out)
             new = gast.If(test=name(cond.id), body=self.block(stmt.body),
                           orelse=self.block(stmt.orelse))
             if not new.body:

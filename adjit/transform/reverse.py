@@ -536,17 +536,21 @@ def _is_zero(node):
 def _adjoint_scopes(fdef, names):
     """For each block, the names whose adjoint starts at zero when the block is reversed.
 
-    A name's adjoint lives in the innermost block holding every occurrence of
-    the name, so it is reset each time that block is reversed and the name is
-    always assigned there.
+    A name's adjoint lives in the innermost block holding every statement whose
+    reverse touches it (those assigning an active name: conditions and dead
+    merges do not count), so it is reset each time that block is reversed, and
+    the name is assigned there whenever its adjoint is used.
     """
     paths = {}
 
     def visit(stmts, path):
         for stmt in stmts:
-            for node in _own_nodes(stmt):
-                if isinstance(node, gast.Name) and node.id in names:
-                    paths.setdefault(node.id, []).append(path)
+            target = written_array(stmt) or (
+                stmt.targets[0].id if isinstance(stmt, gast.Assign) else None)
+            if target in names:
+                for node in gast.walk(stmt):
+                    if isinstance(node, gast.Name) and node.id in names:
+                        paths.setdefault(node.id, []).append(path)
             if isinstance(stmt, gast.If):
                 visit(stmt.body, path + (id(stmt.body),))
                 visit(stmt.orelse, path + (id(stmt.orelse),))
@@ -567,17 +571,6 @@ def _adjoint_scopes(fdef, names):
             common = common[:n]
         scopes.setdefault(common[-1], []).append(var)
     return scopes
-
-
-def _own_nodes(stmt):
-    """The nodes of `stmt` itself, excluding nested statement blocks."""
-    if isinstance(stmt, gast.If):
-        return gast.walk(stmt.test)
-    if isinstance(stmt, gast.For):
-        return list(gast.walk(stmt.target)) + list(gast.walk(stmt.iter))
-    if isinstance(stmt, gast.While):
-        return gast.walk(stmt.test)
-    return gast.walk(stmt)
 
 
 def _order(fdef):

@@ -101,27 +101,28 @@ def analyse(source, fdef, namer):
     copy_params = []
     for stmt, _ in sites:
         array = written_array(stmt)
-        if array in params and array not in copy_params:
-            copy_params.append(array)
-        for other in _sharing(array, stmt, facts_at, live_after, params, copy_params):
-            defs = definitions.get(other, [])
-            if len(defs) == 1 and isinstance(defs[0][0].value, gast.Subscript) \
-                    and defs[0][0].value.value.id == array and not _slices(defs[0][0].value):
-                scalar_reads.add(id(defs[0][0]))
-                continue
-            raise source.error(
-                f"`{other}` shares its memory with `{array}` (it is a copy of the name, a slice "
-                f"or a view) and is used after this write changes `{array}`; adjit cannot "
-                f"differentiate that. Use `.copy()` where `{other}` is made", stmt)
+        for param in _copied_from(definitions, array, params):
+            if param not in copy_params:
+                copy_params.append(param)
+        for other in _sharing(array, stmt, facts_at, live_after):
+            # `other` is made from `array` by copies and element reads: a number
+            # (checked when it runs) unless it is a plain copy or a slice.
+            link = _link(definitions, other, array, need_element=True)
+            if link is None:
+                raise source.error(
+                    f"`{other}` shares its memory with `{array}` (it is a copy of the name, a "
+                    f"slice or a view) and is used after this write changes `{array}`; adjit "
+                    f"cannot differentiate that. Use `.copy()` where `{other}` is made", stmt)
+            scalar_reads.add(id(link))
     for stmt in augmented:
         # `b += v` changes an array `b` in place (a number it rebinds, as adjit does):
         # then no other name for `b`'s array may be used after it.
         old, new = stmt.value.left.id, stmt.targets[0].id
-        for other in _sharing(old, stmt, facts_at, live_after, params, []):
+        for other in _sharing(old, stmt, facts_at, live_after):
             if other == new:
                 continue    # the value this line makes (a loop's back-edge copies it to `old`)
-            link = _direct_link(definitions, old, other) or _direct_link(definitions, other, old)
-            if link is None or _slices(link.value):
+            link = _link(definitions, other, old) or _link(definitions, old, other)
+            if link is None:
                 raise source.error(
                     f"`{other}` shares its memory with `{old}` (a copy of the name, a slice or "
                     f"a view) and is used after this line changes `{old}` in place; adjit "
@@ -135,16 +136,13 @@ def analyse(source, fdef, namer):
     return Writes(logs, copy_params, scalar_reads, across)
 
 
-def _sharing(array, stmt, facts_at, live_after, params, copy_params):
-    """The names that may share memory with `array` at `stmt` and are read after it;
-    arguments among them join `copy_params`."""
+def _sharing(array, stmt, facts_at, live_after):
+    """The names that may share memory with `array` at `stmt` and are read after it."""
     found = []
     for pair in facts_at.get(id(stmt), ()):
         if array not in pair:
             continue
         (other,) = pair - {array}
-        if other in params and other not in copy_params:
-            copy_params.append(other)
         if other in live_after.get(id(stmt), ()) and other not in found:
             found.append(other)
     return found
@@ -158,17 +156,54 @@ def _slices(value):
     return any(isinstance(p, gast.Slice) for p in parts)
 
 
-def _direct_link(definitions, var, source):
-    """The statement `var = source` or `var = source[...]`, if that is `var`'s only definition."""
-    defs = definitions.get(var, [])
-    if len(defs) != 1:
-        return None
-    value = defs[0][0].value
-    if isinstance(value, gast.Name) and value.id == source:
-        return defs[0][0]
-    if isinstance(value, gast.Subscript) and value.value.id == source:
-        return defs[0][0]
+def _source_of(value):
+    """`(name, is_element_read)` when `value` is a copy `b` or an element read `b[i]`
+    of a name (a slice `b[1:]` is a view: None)."""
+    if isinstance(value, gast.Name):
+        return value.id, False
+    if isinstance(value, gast.Subscript) and not _slices(value):
+        return value.value.id, True
+    return None, False
+
+
+def _link(definitions, start, target, need_element=False):
+    """Where a chain of copies and element reads leads from `start` back to `target`:
+    the definition of `start` it begins with (one runtime check there covers the
+    chain), or None. With `need_element`, the chain must read an element on the way
+    (a chain of plain copies is the very array)."""
+    frontier = [(start, None, False)]
+    seen = set()
+    while frontier:
+        var, first, element = frontier.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        for stmt, _ in definitions.get(var, ()):
+            source, read = _source_of(stmt.value)
+            if source is None:
+                continue
+            hop, through = first or stmt, element or read
+            if source == target and (through or not need_element):
+                return hop
+            frontier.append((source, hop, through))
     return None
+
+
+def _copied_from(definitions, array, params):
+    """The arguments whose array `array` may be, through plain copies: the adjoint
+    writes into copies of those, never into the caller's arrays."""
+    found, frontier, seen = [], [array], set()
+    while frontier:
+        var = frontier.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if var in params:
+            found.append(var)
+        for stmt, _ in definitions.get(var, ()):
+            if isinstance(stmt.value, gast.Name):
+                frontier.append(stmt.value.id)
+    return found
 
 
 class _Owner:
