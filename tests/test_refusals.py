@@ -54,7 +54,7 @@ MESSAGES = [
     ("uses_random", "np.random.rand"),
     ("uses_random_normal", "np.random.normal"),
     ("uses_for_else", "for ... else"),
-    ("uses_unsupported_method", r"\.flatten"),
+    ("uses_unsupported_method", r"\.tolist"),
 ]
 
 
