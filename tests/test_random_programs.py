@@ -314,7 +314,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         0,
-        ({PY, NB}, "d/dx is 0.0: the reverse sweep tests the final `returned` flag"),
+        None,
         id="return-inside-two-loops",
     ),
     pytest.param(
@@ -331,7 +331,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         0,
-        ({PY}, "UnboundLocalError: `bq = zeros_like(q)` runs before any q exists"),
+        None,
         id="while-in-skipped-loop-adjoint-of-unbound-local",
     ),
     pytest.param(
@@ -345,7 +345,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         2,
-        ({PY, NB}, "TransformError: `x` shares its memory with `a`"),
+        None,
         id="augmented-assignment-to-copy-of-argument-in-loop",
     ),
     pytest.param(
@@ -360,7 +360,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         0,
-        ({PY, NB}, "TransformError: `y_2` shares its memory with `x_2`"),
+        None,
         id="augmented-assignment-after-tuple-assignment-in-branch",
     ),
     pytest.param(
@@ -375,7 +375,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         1,
-        ({PY, NB}, "TransformError: `a` shares its memory with `x_2`"),
+        None,
         id="element-read-in-tuple-assignment",
     ),
     pytest.param(
@@ -393,7 +393,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         2,
-        ({PY, NB}, "TransformError: `b_2` shares its memory with `buf`"),
+        None,
         id="element-read-and-for-over-the-array",
     ),
     pytest.param(
@@ -408,7 +408,7 @@ def prog(x, y, n):
         0.5,
         0.3,
         2,
-        ({NB}, "Numba fallback: the adjoint starts `y = np.copy(y)`, a 0-d array"),
+        None,
         id="element-read-into-argument-in-loop",
     ),
     pytest.param(
@@ -425,7 +425,7 @@ def prog(x, y, n):
         -0.5,
         0.3,
         0,
-        ({PY, NB}, "TransformError: `a` may be used before it is assigned"),
+        None,
         id="name-assigned-only-where-an-elif-chain-falls-through",
     ),
 ]
