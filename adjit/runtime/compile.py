@@ -15,7 +15,8 @@ import re
 import numba
 
 from . import cache
-from . import array_helpers_numba, helpers_numba  # noqa: F401  (register the Numba versions)
+# Register the Numba versions of the helpers.
+from . import array_helpers_numba, helpers_numba, linalg_helpers_numba  # noqa: F401
 
 
 class AdjitWarning(UserWarning):
@@ -27,7 +28,7 @@ def fingerprint():
     """A short hash of the runtime code that generated modules call into."""
     digest = hashlib.sha256()
     for name in ("helpers.py", "helpers_numba.py", "array_helpers.py", "array_helpers_numba.py",
-                 "rules.py", "rules_arrays.py"):
+                 "rules.py", "rules_arrays.py", "linalg_helpers.py", "linalg_helpers_numba.py"):
         digest.update((pathlib.Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 

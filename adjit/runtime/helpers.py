@@ -11,6 +11,12 @@ back to its argument's dtype at the end.
 import numpy as np
 
 from .array_helpers import reshape_to  # noqa: F401  (generated code imports it from here)
+from . import linalg_helpers
+from .linalg_helpers import (cholesky_grad, diag_grad, diagonal_grad, diagonal_of,  # noqa: F401
+                             eigvalsh_grad, einsum_grad_first, einsum_grad_second, einsum_of,
+                             flat_copy, inner_of, matmul_of, repeat_grad, repeat_of, sort_grad,
+                             squeeze_of, take_grad, tensordot_grad_left, tensordot_grad_right,
+                             tensordot_of, tile_grad, tile_of, transpose_back)
 
 
 def zeros_like(x):
@@ -219,4 +225,4 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
-           "grad_at", "zero_at", "grad_or_zero", "reshape_to")
+           "grad_at", "zero_at", "grad_or_zero", "reshape_to") + linalg_helpers.HELPERS

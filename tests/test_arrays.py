@@ -1,0 +1,177 @@
+"""Array products, shape functions, selection and linear algebra (rules_arrays.py):
+gradients against central finite differences on several inputs, compiled by Numba (with
+no fallback to Python) and as Python. Each gradient is built once per (function, wrt,
+jit) and reused; compiling dominates the time, so each test function exercises several
+primitives."""
+
+import functools
+import warnings
+
+import numba
+import numpy as np
+import pytest
+
+import adjit
+import arrays as A
+from adjit.runtime import linalg_helpers
+from adjit.runtime.compile import AdjitWarning
+from adjit.runtime.helpers import Unsupported
+from fd import assert_close, numeric_gradient
+
+JIT = pytest.mark.parametrize("jit", [False, None], ids=["python", "numba"])
+
+
+def normal(*shape):
+    return lambda rng: rng.normal(size=shape) if shape else float(rng.normal())
+
+
+def well_conditioned(n):
+    return lambda rng: rng.normal(size=(n, n)) + 3.0 * np.eye(n)
+
+
+def const(value):
+    return lambda rng: value
+
+
+def describe(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "i":
+        return "idx"
+    return "x".join(map(str, np.shape(value))) or "s"
+
+
+def case(func, makers, wrt=0, marks=()):
+    rng = np.random.default_rng(0)
+    kinds = "-".join(describe(make(rng)) for make in makers)
+    return pytest.param(func, makers, wrt, id=f"{func.__name__}-{kinds}", marks=marks)
+
+
+# Numba cannot compile `np.squeeze(x)` without an axis (the number of dimensions left is
+# known only at run time): Python only.
+PYTHON_ONLY = {A.squeeze_all}
+# The compiler refuses string constants in calls today (`refuse._check_expr`), so
+# `np.einsum('ij,jk->ik', a, b)` cannot be written yet; the rule and helpers are ready.
+STRINGS_REFUSED = pytest.mark.xfail(raises=adjit.TransformError, strict=False,
+                                    reason="the compiler refuses string constants in calls")
+
+CASES = [
+    case(A.dot_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
+    case(A.matmul_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
+    case(A.products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
+    case(A.tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
+    case(A.tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
+    case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3),
+         marks=STRINGS_REFUSED),
+    case(A.diagonals, [normal(3, 4), normal(3)], (0, 1)),
+    case(A.permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),
+    case(A.flattens, [normal(2, 3)]),
+    case(A.squeezes, [normal(3, 1, 2)]),
+    case(A.squeeze_all, [normal(3, 1, 2)]),
+    case(A.broadcasts, [normal(3), normal()], (0, 1)),
+    case(A.tiles, [normal(3), normal(2, 3)], (0, 1)),
+    case(A.repeats, [normal(3), normal(2, 3)], (0, 1)),
+    case(A.flips_rolls, [normal(2, 3), normal(4)], (0, 1)),
+    case(A.fancy_read, [normal(4), const(np.array([0, 2, 2, 3, 2]))]),
+    case(A.mask_read, [normal(7)]),
+    case(A.takes, [normal(2, 3), const(np.array([0, 5, 5, 1, 2]))]),
+    case(A.sorts, [normal(5), normal(2, 3)], (0, 1)),
+    case(A.inv, [well_conditioned(3)]),
+    case(A.solve, [well_conditioned(3), normal(3), normal(3, 2)], (0, 1, 2)),
+    case(A.det, [well_conditioned(3)]),
+    case(A.cholesky, [normal(3, 3)]),
+    case(A.eigvalsh, [normal(3, 3)]),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def gradient(func, wrt, jit):
+    return adjit.grad(func, wrt=wrt, jit=jit)
+
+
+def no_fallback(df, *args):
+    """`df(*args)`, failing if Numba could not compile it and adjit fell back to Python."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AdjitWarning)
+        return df(*args)
+
+
+@JIT
+@pytest.mark.parametrize("func, makers, wrt", CASES)
+def test_gradient_against_finite_differences(func, makers, wrt, jit):
+    if jit is not False and func in PYTHON_ONLY:
+        pytest.skip("Numba does not compile this; see test_squeeze_without_axis_runs_as_python")
+    df = gradient(func, wrt, jit)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        args = tuple(make(rng) for make in makers)
+        grads = no_fallback(df, *args)
+        grads = grads if isinstance(wrt, tuple) else (grads,)
+        for grad, index in zip(grads, wrt if isinstance(wrt, tuple) else (wrt,)):
+            assert type(grad) is type(args[index])
+            assert np.shape(grad) == np.shape(args[index])
+            assert_close(grad, numeric_gradient(func, args, index),
+                         context=f"{func.__name__} wrt {index} at {args}")
+
+
+def test_repeated_indices_add_up():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    idx = np.array([2, 2, 2, 0, 2])
+    for jit in (False, None):
+        grad = no_fallback(gradient(A.fancy_read, 0, jit), x, idx)
+        assert_close(grad, [np.cos(1.0), 0.0, 4 * np.cos(3.0), 0.0])
+
+
+def test_squeeze_without_axis_runs_as_python():
+    df = adjit.grad(A.squeeze_all)
+    x = np.random.default_rng(0).normal(size=(3, 1, 2))
+    with pytest.warns(AdjitWarning, match="squeeze"):
+        grad = df(x)
+    assert_close(grad, numeric_gradient(A.squeeze_all, (x,), 0))
+
+
+def test_transpose_source_reads_like_numpy():
+    source = gradient(A.flattens, 0, False).source
+    assert "np.transpose(x, (1, 0))" in source
+    assert "transpose_back(" in source
+
+
+# ---- einsum's helpers, while the compiler refuses the subscripts string -------------
+
+EINSUM_OPERANDS = {"ij,jk->ik": ((3, 4), (4, 2)), "ij,j->i": ((3, 4), (4,)),
+                   "i,i->": ((4,), (4,)), "ij->ji": ((3, 4),), "ii->": ((3, 3),),
+                   "ij,ij->": ((3, 4), (3, 4))}
+
+
+@numba.njit
+def _einsum_numba(x, y, g):
+    return (linalg_helpers.einsum_of("ij,jk->ik", x, y),
+            linalg_helpers.einsum_grad_first(g, "ij,jk->ik", x, y),
+            linalg_helpers.einsum_grad_second(g, "ij,jk->ik", x, y))
+
+
+@pytest.mark.parametrize("subscripts", sorted(EINSUM_OPERANDS))
+def test_einsum_helpers_against_finite_differences(subscripts):
+    rng = np.random.default_rng(1)
+    operands = [rng.normal(size=s) for s in EINSUM_OPERANDS[subscripts]]
+    value = linalg_helpers.einsum_of(subscripts, *operands)
+    assert_close(value, np.einsum(subscripts, *operands))
+    g = rng.normal(size=np.shape(value))
+    grads = [linalg_helpers.einsum_grad_first(g, subscripts, *operands)]
+    if len(operands) == 2:
+        grads.append(linalg_helpers.einsum_grad_second(g, subscripts, *operands))
+    for k, grad in enumerate(grads):
+        weighted = lambda *xs: np.sum(g * np.einsum(subscripts, *xs))  # noqa: E731
+        assert_close(grad, numeric_gradient(weighted, operands, k))
+
+
+def test_einsum_helpers_compile():
+    rng = np.random.default_rng(2)
+    x, y, g = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    value, gx, gy = _einsum_numba(x, y, g)
+    assert_close(value, x @ y)
+    assert_close(gx, g @ y.T)
+    assert_close(gy, x.T @ g)
+
+
+def test_einsum_other_subscripts_are_refused():
+    with pytest.raises(Unsupported, match="'ij->i'"):
+        linalg_helpers.einsum_of("ij->i", np.ones((2, 2)))
