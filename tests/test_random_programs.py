@@ -428,6 +428,57 @@ def prog(x, y, n):
         None,
         id="name-assigned-only-where-an-elif-chain-falls-through",
     ),
+    pytest.param(
+        """
+def prog(x, y, n):
+    for i in range(n):
+        x = x * x
+        y = x
+    y *= x
+    return x + y
+""",
+        0.5,
+        -0.3,
+        2,
+        ({PY, NB}, "TransformError: `x` shares its memory with `y`"),
+        id="augmented-assignment-after-copy-in-loop",
+    ),
+    pytest.param(
+        """
+def h2(u, v):
+    return u * v, u * v
+
+
+def prog(x, y, n):
+    b, x = h2(x, y)
+    b += x
+    return x + b
+""",
+        0.5,
+        0.3,
+        2,
+        ({PY, NB}, "TransformError: `x_2` shares its memory with `b`"),
+        id="augmented-assignment-after-unpacking-a-call",
+    ),
+    pytest.param(
+        """
+def prog(x, y, n):
+    if x > 0.0:
+        if y > 0.0:
+            c = x * y
+        else:
+            return y
+        z = c
+    else:
+        return x
+    return c
+""",
+        0.5,
+        0.3,
+        2,
+        ({PY, NB}, "TransformError: `c` may be used before it is assigned"),
+        id="name-assigned-where-a-nested-if-falls-through",
+    ),
 ]
 
 
