@@ -1098,6 +1098,8 @@ class _Gen:
             b = self.expr(ctx, depth - 1, False)
             if self.ch.integer(0, 2) == 0:
                 a, b = b, a
+            if op == "-" and a.src(False) == b.src(False):
+                op = "+"  # not a constant 0.0 (an abs or a comparison of it is always at its kink)
             return Bin(op, a, b)
         if kind == "call":
             fn = self.ch.integer(0, len(CALLS) - 1)
@@ -1114,10 +1116,16 @@ class _Gen:
             return Neg(self.expr(ctx, depth - 1))
         if kind == "helper":
             return self.helper_call(ctx, self.ch.choice(scalar_helpers), depth - 1)
-        return Abs(self.expr(ctx, depth - 1))
+        inner = self.expr(ctx, depth - 1)
+        if isinstance(inner, (ArrRead, ArrSum)):
+            return Neg(inner)  # an untouched element is exactly 0.0 (or 1.0): abs would sit at its kink
+        return Abs(inner)
 
     def helper_call(self, ctx, h, depth):
         args = [self.expr(ctx, min(depth, 1), need_var=(i == 0)) for i in range(len(h.floats))]
+        if args[1].src(False) == args[0].src(False):
+            # equal arguments put every comparison of u with v at its kink
+            args[1] = Bin("+", args[1], Const(self.ch.choice([0.5, -0.75, 1.25])))
         int_arg = None
         if h.int_param:
             # an int in 0..MAX_N: n / m, a counter that never exceeds it, or a constant
@@ -1350,7 +1358,8 @@ class _Gen:
             arr = ch.choice([a for a in ctx.arrays if a not in ctx.readonly])
             i1, i2 = self.adjacent(ctx, arr)
             op = ch.choice([">", "<"])
-            cond = DataCond(ArrRead(arr, i1), op, ArrRead(arr, i2))
+            # (an offset: untouched elements are equal, and equal elements sit at the kink)
+            cond = DataCond(ArrRead(arr, i1), op, Bin("+", ArrRead(arr, i2), Const(ch.choice([0.25, -0.25, 0.5]))))
             return If([(cond, [ArrSwap(arr, i1, i2)])], None)
         if kind == "hcall":
             h = ch.choice(ctx.helpers)
