@@ -100,10 +100,10 @@ class _Lowerer:
     def block(self, stmts, loop):
         """Lower `stmts`; return (statements, NEVER/MAY/ALWAYS exit, flags an exit sets).
 
-        Afterwards `self.tail` says whether a block that MAY exit does so through its
-        last statement alone (see `_fall_through`)."""
+        Afterwards `self.fall` is the one list at whose end control leaves the
+        block normally, when every other way out is an exit (see `_fall_through`),
+        else None."""
         out, flags = [], set()
-        self.tail = False
         for index, stmt in enumerate(stmts):
             lowered, status, stmt_flags = self.stmt(stmt, loop)
             flags |= stmt_flags
@@ -111,22 +111,24 @@ class _Lowerer:
             if status == NEVER:
                 continue
             if status == ALWAYS:
+                self.fall = None
                 return out, ALWAYS, flags     # what follows is unreachable
+            place = _fall_through(out[-1])
             rest = stmts[index + 1:]
             if not rest:
-                self.tail = True
+                self.fall = place
                 return out, MAY, flags
             rest_out, rest_status, rest_flags = self.block(rest, loop)
             flags |= rest_flags
-            place = _fall_through(out[-1])
             if place is not None:
                 place.extend(rest_out)
+                self.fall = place if rest_status == NEVER else self.fall
             else:
                 guard = gast.If(test=_any(stmt_flags), body=[gast.Pass()], orelse=rest_out)
                 out.append(gast.copy_location(guard, stmts[index + 1]))
-            self.tail = False
+                self.fall = None
             return out, (ALWAYS if rest_status == ALWAYS else MAY), flags
-        self.tail = False
+        self.fall = out
         return out, NEVER, flags
 
     def stmt(self, stmt, loop):
@@ -147,12 +149,13 @@ class _Lowerer:
             return out, ALWAYS, {loop.breaking if loop is not None else self.returned_flag}
         if isinstance(stmt, gast.If):
             body, then_status, then_flags = self.block(stmt.body, loop)
-            then_tail = self.tail
+            then_fall = self.fall
             orelse, else_status, else_flags = self.block(stmt.orelse, loop)
-            new = gast.copy_location(gast.If(test=stmt.test, body=body or [gast.Pass()],
-                                             orelse=orelse), stmt)
+            if not body:
+                body.append(gast.Pass())
+            new = gast.copy_location(gast.If(test=stmt.test, body=body, orelse=orelse), stmt)
             new.adjit_branches = (then_status, else_status)
-            new.adjit_tails = (then_tail, self.tail)
+            new.adjit_falls = (then_fall, self.fall)
             if then_status == else_status == ALWAYS:
                 status = ALWAYS
             elif then_status == else_status == NEVER:
@@ -226,20 +229,16 @@ class _Lowerer:
 
 
 def _fall_through(stmt):
-    """The one block at whose end control leaves `stmt` normally, when every other way
-    out of `stmt` is an exit (`if c: return a` / `elif d: return b` / `else: ...`):
-    what follows can go there, with no flag. None when there is no such block."""
+    """The one list at whose end control leaves `stmt` normally, when every other way
+    out of it is an exit (`if c: return a` / `elif d: return b` / `else: ...`): what
+    follows can go there, with no flag. None when there is no such list."""
     branches = getattr(stmt, "adjit_branches", None)
     if branches is None:
         return None
-    for mine, other, block, tail in ((branches[0], branches[1], stmt.body, stmt.adjit_tails[0]),
-                                     (branches[1], branches[0], stmt.orelse, stmt.adjit_tails[1])):
-        if other != ALWAYS:
-            continue
-        if mine == NEVER:
-            return block
-        if mine == MAY and tail and block:
-            return _fall_through(block[-1])
+    if branches[1] == ALWAYS and branches[0] != ALWAYS:
+        return stmt.adjit_falls[0]
+    if branches[0] == ALWAYS and branches[1] != ALWAYS:
+        return stmt.adjit_falls[1]
     return None
 
 

@@ -167,26 +167,34 @@ def _source_of(value):
 
 
 def _link(definitions, start, target, need_element=False):
-    """Where a chain of copies and element reads leads from `start` back to `target`:
-    the definition of `start` it begins with (one runtime check there covers the
-    chain), or None. With `need_element`, the chain must read an element on the way
-    (a chain of plain copies is the very array)."""
-    frontier = [(start, None, False)]
-    seen = set()
+    """How `start` came to share `target`'s memory: through chains of copies and
+    element reads from a common source (`target` itself, or a value both were read
+    from). Returns the definition of `start` its chain begins with (one runtime
+    check there covers it), or None when there is no such chain. With
+    `need_element`, `start`'s chain must read an element on the way (a chain of
+    plain copies is the very array)."""
+    sources = set(_ancestors(definitions, target))
+    for var, first, element in _ancestors(definitions, start, with_hops=True):
+        if var in sources and first is not None and (element or not need_element):
+            return first
+    return None
+
+
+def _ancestors(definitions, start, with_hops=False):
+    """`start` and the names it is a copy or element read of, transitively (with the
+    first definition on the way and whether the way reads an element)."""
+    frontier, seen, found = [(start, None, False)], set(), []
     while frontier:
-        var, first, element = frontier.pop()
+        var, first, element = frontier.pop(0)
         if var in seen:
             continue
         seen.add(var)
+        found.append((var, first, element) if with_hops else var)
         for stmt, _ in definitions.get(var, ()):
             source, read = _source_of(stmt.value)
-            if source is None:
-                continue
-            hop, through = first or stmt, element or read
-            if source == target and (through or not need_element):
-                return hop
-            frontier.append((source, hop, through))
-    return None
+            if source is not None:
+                frontier.append((source, first or stmt, element or read))
+    return found
 
 
 def _copied_from(definitions, array, params):
