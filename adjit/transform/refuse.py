@@ -248,8 +248,9 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
 
 
 def _check_argument(source, node):
-    """A call's argument: a value, a tuple of them (`np.zeros((n, m))`), or `None` (`axis=None`)."""
-    if isinstance(node, gast.Constant) and node.value is None:
+    """A call's argument: a value, a tuple of them (`np.zeros((n, m))`), `None` (`axis=None`)
+    or a string (`np.einsum("ij,jk->ik", a, b)`)."""
+    if isinstance(node, gast.Constant) and (node.value is None or isinstance(node.value, str)):
         return
     _check_expr(source, node, allow_tuple=True)
 
