@@ -69,7 +69,8 @@ def permutations(x, m):
 def flattens(x):
     """x is 2x3."""
     return (np.sum(np.sin(np.ravel(x))) + np.sum(x.flatten() ** 3) + np.sum(np.cos(x.ravel()))
-            + np.sum(np.sin(np.ravel(x.T)) ** 2) + np.sum(np.cos(np.transpose(x, (1, 0)).flatten())))
+            + np.sum(np.sin(np.ravel(x.T)) ** 2)
+            + np.sum(np.cos(np.transpose(x, (1, 0)).flatten())))
 
 
 def squeezes(x):
@@ -95,7 +96,15 @@ def repeats(v, m):
 
 
 def flips_rolls(m, v):
-    return np.sum(np.sin(np.flip(m))) + np.sum(np.roll(v, -1) ** 3) + np.sum(np.cos(np.roll(m, 2)))
+    return (np.sum(np.sin(np.flip(m))) + np.sum(np.roll(v, -1) ** 3)
+            + np.sum(np.cos(np.roll(m, 2))))
+
+
+def flip_write(x):
+    """np.flip returns a view: the write changes x too."""
+    y = np.flip(x)
+    y[0] = 0.0
+    return np.sum(y * x)
 
 
 def fancy_read(x, idx):
