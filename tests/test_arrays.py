@@ -48,10 +48,6 @@ def case(func, makers, wrt=0, marks=()):
 # Numba cannot compile `np.squeeze(x)` without an axis (the number of dimensions left is
 # known only at run time): Python only.
 PYTHON_ONLY = {A.squeeze_all}
-# The compiler refuses string constants in calls today (`refuse._check_expr`), so
-# `np.einsum('ij,jk->ik', a, b)` cannot be written yet; the rule and helpers are ready.
-STRINGS_REFUSED = pytest.mark.xfail(raises=adjit.TransformError, strict=False,
-                                    reason="the compiler refuses string constants in calls")
 
 CASES = [
     case(A.dot_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
@@ -59,8 +55,7 @@ CASES = [
     case(A.products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
     case(A.tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
     case(A.tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
-    case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3),
-         marks=STRINGS_REFUSED),
+    case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3)),
     case(A.diagonals, [normal(3, 4), normal(3)], (0, 1)),
     case(A.permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),
     case(A.flattens, [normal(2, 3)]),
@@ -141,7 +136,7 @@ def test_transpose_source_reads_like_numpy():
     assert "transpose_back(" in source
 
 
-# ---- einsum's helpers, while the compiler refuses the subscripts string -------------
+# ---- einsum's helpers, subscript by subscript ----------------------------------------
 
 EINSUM_OPERANDS = {"ij,jk->ik": ((3, 4), (4, 2)), "ij,j->i": ((3, 4), (4,)),
                    "i,i->": ((4,), (4,)), "ij->ji": ((3, 4),), "ii->": ((3, 3),),
@@ -182,3 +177,6 @@ def test_einsum_helpers_compile():
 def test_einsum_other_subscripts_are_refused():
     with pytest.raises(Unsupported, match="'ij->i'"):
         linalg_helpers.einsum_of("ij->i", np.ones((2, 2)))
+    with pytest.raises(adjit.TransformError, match="'ij->i'") as error:
+        adjit.grad(A.einsum_other, jit=False)(np.ones((2, 2)))
+    assert error.value.lineno == A.einsum_other.__code__.co_firstlineno + 1
