@@ -123,8 +123,6 @@ def test_squeeze_without_axis_runs_as_python():
     assert_close(grad, numeric_gradient(A.squeeze_all, (x,), 0))
 
 
-@pytest.mark.xfail(strict=True, reason="'flip' is not in transform.writes.VIEWS yet, so a "
-                   "write through np.flip(x), a view, is not refused (and mis-differentiated)")
 def test_write_through_flip_is_refused():
     with pytest.raises(adjit.TransformError):
         adjit.grad(A.flip_write, jit=False)

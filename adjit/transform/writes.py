@@ -40,7 +40,7 @@ from .ssa import read_names
 
 # Primitives whose result may share memory with their first argument.
 VIEWS = {"transpose", "reshape", "ravel", "asarray", "squeeze", "expand_dims", "swapaxes",
-         "moveaxis", "diagonal", "broadcast_to", "atleast_1d", "atleast_2d", "real", "T"}
+         "moveaxis", "diagonal", "broadcast_to", "atleast_1d", "atleast_2d", "real", "T", "flip"}
 
 
 @dataclasses.dataclass
