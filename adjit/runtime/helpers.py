@@ -10,7 +10,12 @@ back to its argument's dtype at the end.
 
 import numpy as np
 
-from .array_helpers import reshape_to  # noqa: F401  (generated code imports it from here)
+from .array_helpers import (reshape_to, sum_axis, mean_axis, prod_axis, max_axis,  # noqa: F401
+                            min_axis, var_axis, std_axis, norm_axis, cumsum_axis,
+                            cumprod_axis, unreduce, reduced_size, centered, prod_others,
+                            extremum_share, one_if_zero, cumsum_grad, cumprod_grad,
+                            clip_of, clip_inside, clip_below, clip_above)
+# (generated code imports these from here)
 from . import linalg_helpers
 from .linalg_helpers import (cholesky_grad, diag_grad, diagonal_grad, diagonal_of,  # noqa: F401
                              eigvalsh_grad, einsum_grad_first, einsum_grad_second, einsum_of,
@@ -225,4 +230,7 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
-           "grad_at", "zero_at", "grad_or_zero", "reshape_to") + linalg_helpers.HELPERS
+           "grad_at", "zero_at", "grad_or_zero", "reshape_to", "sum_axis", "mean_axis",
+           "prod_axis", "max_axis", "min_axis", "var_axis", "std_axis", "norm_axis", "cumsum_axis",
+           "cumprod_axis", "unreduce", "reduced_size", "centered", "prod_others", "extremum_share",
+           "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS

@@ -37,7 +37,7 @@ def call_resolver(namespace):
             obj = callee_object(call.func, namespace)
         except (KeyError, AttributeError):
             raise source.error(f"`{text}` is not defined", call) from None
-        prim = rules.lookup(obj)
+        prim = rules.lookup(obj, call)
         if prim is None and inspect.isfunction(obj):
             prim = callee_primitive(source, call, obj)
         if prim is None:
@@ -99,7 +99,7 @@ def resolve_method(source, call, attr):
     obj = rules.METHODS.get(attr)
     if obj is None:
         raise source.error(f"the array method or attribute `.{attr}` is not supported", call)
-    prim = rules.lookup(obj)
+    prim = rules.lookup(obj, call)
     check_arguments(source, prim, call, f".{attr}", method=True)
     return prim
 

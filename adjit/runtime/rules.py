@@ -21,15 +21,18 @@ import gast
 import numpy as np
 
 from ..transform.templates import Primitive, primitive_from_rule
-from .array_helpers import reshape_to  # noqa: F401
+from .array_helpers import (centered, clip_above, clip_below, clip_inside,  # noqa: F401
+                            cumprod_grad, cumsum_grad, extremum_share, one_if_zero,
+                            prod_others, reduced_size, reshape_to, unreduce)
 from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
-                      log_or_zero, size_of)
+                      log_or_zero, size_of, unbroadcast)
 
 _RULES = {}        # key -> (rule function, spelling, options)
 _PRIMITIVES = {}   # key -> Primitive, built on first use
 
 
-def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise"):
+def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise", axes=False,
+            compiled=True):
     """Register the decorated rule for each key.
 
     A key is an operator name, or a `(function, spelling)` pair where
@@ -38,6 +41,12 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise"):
     (`x.reshape(...)` is called as the helper `reshape_to(x, ...)`). `shape`
     says what shape the result has: "elementwise" (the broadcast shape of
     the arguments), "scalar", or "unknown".
+
+    `axes=True` registers the rule for calls that pass more than the array
+    (`np.sum(x, axis=0)`, `x.max(keepdims=True)`); the function's other rule
+    serves `np.sum(x)`, so that call reads as written in generated code. The
+    result's shape is then "unknown". `compiled` is what the README's table
+    says about Numba: True (compiled), False (runs as Python), or a note.
     """
     def register(rule):
         for key in keys:
@@ -45,15 +54,20 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise"):
                 obj, spelling, shown = key, "", ""
             else:
                 obj, spelling, shown = key if len(key) == 3 else (*key, key[1])
-            _RULES[_key(obj)] = (rule, spelling, shown, obj, dict(broadcast=broadcast,
-                                                                  differentiable=differentiable,
-                                                                  shape=shape))
+            options = dict(broadcast=broadcast, differentiable=differentiable,
+                           shape="unknown" if axes else shape)
+            _RULES[_key(obj, axes)] = (rule, spelling, shown, obj, options)
+            _TABLE[_key(obj, axes)] = dict(axes=axes, compiled=compiled)
         return rule
     return register
 
 
-def _key(obj):
-    return obj if isinstance(obj, str) else ("object", id(obj))
+_TABLE = {}        # key -> how the README's table shows the rule
+
+
+def _key(obj, axes=False):
+    key = obj if isinstance(obj, str) else ("object", id(obj))
+    return ("axes", key) if axes else key
 
 
 _CUSTOM = {}       # key -> Primitive of a function with a rule of the user's (`custom`)
@@ -100,11 +114,17 @@ def _jitable(function):
     return register_jitable(function)
 
 
-def lookup(obj):
-    """The Primitive for an operator name or function object, or None."""
+def lookup(obj, call=None):
+    """The Primitive for an operator name or function object, or None.
+
+    Given the `call` (a gast.Call whose first argument is the array, for a
+    method too), a call passing more than that argument gets the function's
+    `axes=True` rule if it has one."""
     key = _key(obj)
     if key in _CUSTOM:
         return _CUSTOM[key][1]
+    if call is not None and (len(call.args) > 1 or call.keywords) and _key(obj, True) in _RULES:
+        key = _key(obj, True)
     if key not in _PRIMITIVES:
         if key not in _RULES:
             return None
@@ -120,16 +140,36 @@ _OPERATOR_TEXT = {"add": "`a + b`", "sub": "`a - b`", "mul": "`a * b`", "div": "
 
 
 def markdown_table():
-    """The README's table of differentiable operations, one row per rule."""
+    """The README's table of differentiable operations, one row per rule.
+
+    A rule for calls with axes shows the arguments it takes; the last column
+    says whether Numba compiles the operation (and through which helper,
+    where Numba lacks the function or one of its arguments)."""
     rows = {}
-    for rule, spelling, shown, target, options in _RULES.values():
+    for key, (rule, spelling, shown, target, options) in _RULES.items():
+        table = _TABLE[key]
         text = f"`{shown}`" if shown else _OPERATOR_TEXT[target]
-        row = rows.setdefault(rule, {"names": [], "options": options})
+        if table["axes"]:
+            params = inspect.signature(rule).parameters
+            extra = [p for p in list(params)[3:] if p not in ("dtype", "out")]
+            text = f"`{shown}(x, {', '.join(p + '=' for p in extra)})`"
+        row = rows.setdefault(rule, {"names": [], "options": options, "table": table,
+                                     "helpers": []})
         row["names"].append(text)
+        if spelling and spelling != shown and "." not in spelling \
+                and spelling not in row["helpers"]:
+            row["helpers"].append(spelling)
     lines = ["| operation | gradient | compiled by Numba |", "|---|---|---|"]
     for row in rows.values():
         gradient = "yes" if row["options"]["differentiable"] else "zero (not differentiable)"
-        lines.append(f"| {', '.join(row['names'])} | {gradient} | yes |")
+        compiled = row["table"]["compiled"]
+        if compiled is True:
+            compiled = "yes"
+            if row["helpers"]:
+                compiled += " (as " + ", ".join(f"`{h}`" for h in row["helpers"]) + ")"
+        elif compiled is False:
+            compiled = "no (runs as Python)"
+        lines.append(f"| {', '.join(row['names'])} | {gradient} | {compiled} |")
     return "\n".join(lines)
 
 
@@ -160,9 +200,19 @@ def pow_(g, ans, x, y):
     return g * y * x ** (y - 1), g * ans * log_or_zero(x)
 
 
-@defrule("mod", broadcast=True)
+@defrule("mod", (np.mod, "np.mod"), broadcast=True)
 def mod(g, ans, x, y):
     return g, -g * np.floor(x / y)
+
+
+@defrule((np.fmod, "np.fmod"), broadcast=True)
+def fmod(g, ans, x, y):
+    return g, -g * np.trunc(x / y)
+
+
+@defrule((np.float_power, "np.float_power"), broadcast=True)
+def float_power(g, ans, x, y):
+    return g * y * np.float_power(x, y - 1), g * ans * log_or_zero(x)
 
 
 @defrule("floordiv", broadcast=True, differentiable=False)
@@ -191,7 +241,7 @@ def float_(g, ans, x):
 
 
 @defrule("not", (np.sign, "np.sign"), (np.floor, "np.floor"), (np.ceil, "np.ceil"),
-         differentiable=False)
+         (np.trunc, "np.trunc"), (np.rint, "np.rint"), differentiable=False)
 def not_(g, ans, x):
     return None
 
@@ -351,7 +401,8 @@ def logaddexp2(g, ans, x, y):
 
 
 # Builtin `abs` is called as `np.abs`: the same on numbers, and Numba has it for arrays too.
-@defrule((builtins.abs, "np.abs", "abs"), (np.abs, "np.abs"), (math.fabs, "math.fabs"))
+@defrule((builtins.abs, "np.abs", "abs"), (np.abs, "np.abs"), (np.fabs, "np.fabs"),
+         (math.fabs, "math.fabs"))
 def absolute(g, ans, x):
     return g * np.sign(x)
 
@@ -366,11 +417,36 @@ def minimum(g, ans, x, y):
     return g * ((x < y) + 0.5 * (x == y)), g * ((y < x) + 0.5 * (x == y))
 
 
+# `np.where(cond, a, b)`: the gradient goes to `a` where `cond` holds, to `b` elsewhere.
+@defrule((np.where, "np.where"), broadcast=True)
+def where(g, ans, condition, x, y):
+    return None, np.where(condition, g, 0.0), np.where(condition, 0.0, g)
+
+
+# `np.clip(a, a_min, a_max)`, either bound None: the gradient goes to `a` inside the
+# bounds (ends included), to the bound it is clipped to elsewhere. It is called as the
+# helper `clip_of`: Numba's `np.clip` takes no numbers and does not broadcast `a`.
+@defrule((np.clip, "clip_of", "np.clip"), broadcast=True)
+def clip(g, ans, a, a_min, a_max):
+    return (g * clip_inside(a, a_min, a_max), g * clip_below(a, a_min, a_max),
+            g * clip_above(a, a_min, a_max))
+
+
 # ---- reductions ----------------------------------------------------------
+# Each has a rule for the whole array (`np.sum(x)`, generated code calls it as
+# written) and an `axes=True` rule for calls given `axis=` (an int, negative
+# from the end, a tuple of ints, or None), `keepdims=` and the like, which call
+# a helper (`sum_axis`) that Numba compiles: its own functions lack those
+# arguments. `dtype` and `out` are parameters only to keep NumPy's positions.
 
 @defrule((np.sum, "np.sum"), shape="scalar")
 def sum_(g, ans, x):
     return broadcast_like(g, x)
+
+
+@defrule((np.sum, "sum_axis", "np.sum"), axes=True)
+def sum_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims), None, None, None, None
 
 
 @defrule((np.mean, "np.mean"), shape="scalar")
@@ -378,9 +454,91 @@ def mean(g, ans, x):
     return broadcast_like(g, x) / size_of(x)
 
 
-@defrule((np.max, "np.max"), (np.min, "np.min"), shape="scalar")
+@defrule((np.mean, "mean_axis", "np.mean"), axes=True)
+def mean_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) / reduced_size(x, axis), None, None, None, None
+
+
+# The product of the other elements, computed without dividing by zero.
+@defrule((np.prod, "np.prod"), shape="scalar")
+def prod(g, ans, x):
+    return broadcast_like(g, x) * prod_others(x)
+
+
+@defrule((np.prod, "prod_axis", "np.prod"), axes=True)
+def prod_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * prod_others(x, axis), None, None, None, None
+
+
+# Elements tied for the extremum share its gradient equally.
+@defrule((np.max, "np.max"), (np.min, "np.min"), (np.amax, "np.amax"), (np.amin, "np.amin"),
+         shape="scalar")
 def extremum(g, ans, x):
     return extremum_grad(g, ans, x)
+
+
+@defrule((np.max, "max_axis", "np.max"), (np.amax, "max_axis", "np.amax"), axes=True)
+def max_axis(g, ans, x, axis=None, out=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * extremum_share(x, ans, axis, keepdims), None, None, None
+
+
+@defrule((np.min, "min_axis", "np.min"), (np.amin, "min_axis", "np.amin"), axes=True)
+def min_axis(g, ans, x, axis=None, out=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * extremum_share(x, ans, axis, keepdims), None, None, None
+
+
+@defrule((np.var, "np.var"), shape="scalar")
+def var(g, ans, x):
+    return g * 2.0 * centered(x) / size_of(x)
+
+
+@defrule((np.var, "var_axis", "np.var"), axes=True)
+def var_axis(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (unreduce(g, x, axis, keepdims) * 2.0 * centered(x, axis) / (reduced_size(x, axis) - ddof),
+            None, None, None, None, None)
+
+
+@defrule((np.std, "np.std"), shape="scalar")
+def std(g, ans, x):
+    return g / ans * centered(x) / size_of(x)
+
+
+@defrule((np.std, "std_axis", "np.std"), axes=True)
+def std_axis(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (unreduce(g / ans, x, axis, keepdims) * centered(x, axis) / (reduced_size(x, axis) - ddof),
+            None, None, None, None, None)
+
+
+# The vector 2-norm, or the Frobenius norm of a matrix; its gradient is 0 at 0.
+@defrule((np.linalg.norm, "np.linalg.norm"), shape="scalar",
+         compiled="yes, of 1-D and 2-D arrays (with `axis=None`: any)")
+def norm(g, ans, x):
+    return x * (g / one_if_zero(ans))
+
+
+@defrule((np.linalg.norm, "norm_axis", "np.linalg.norm"), axes=True)
+def norm_axis(g, ans, x, ord=None, axis=None, keepdims=False):
+    return x * unreduce(g / one_if_zero(ans), x, axis, keepdims), None, None, None
+
+
+@defrule((np.cumsum, "np.cumsum"), shape="unknown")
+def cumsum(g, ans, x):
+    return cumsum_grad(g, x)
+
+
+@defrule((np.cumsum, "cumsum_axis", "np.cumsum"), axes=True)
+def cumsum_axis(g, ans, x, axis=None, dtype=None, out=None):
+    return cumsum_grad(g, x, axis), None, None, None
+
+
+@defrule((np.cumprod, "np.cumprod"), shape="unknown")
+def cumprod(g, ans, x):
+    return cumprod_grad(g, ans, x)
+
+
+@defrule((np.cumprod, "cumprod_axis", "np.cumprod"), axes=True)
+def cumprod_axis(g, ans, x, axis=None, dtype=None, out=None):
+    return cumprod_grad(g, ans, x, axis), None, None, None
 
 
 @defrule((np.transpose, "np.transpose"), shape="unknown")
@@ -403,9 +561,11 @@ def reshape_method(g, ans, x, shape, d1=None, d2=None, d3=None, d4=None, d5=None
 
 # Methods and attributes of arrays, as the functions they mean: `x.sum()` is
 # `np.sum(x)`, `x.T` is `np.transpose(x)`.
-METHODS = {"sum": np.sum, "mean": np.mean, "dot": np.dot, "copy": np.copy, "max": np.max,
-           "min": np.min, "transpose": np.transpose, "T": np.transpose, "shape": np.shape,
-           "size": np.size, "ndim": np.ndim, "reshape": np.ndarray.reshape}
+METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
+           "std": np.std, "var": np.var, "cumsum": np.cumsum, "cumprod": np.cumprod,
+           "clip": np.clip, "dot": np.dot, "copy": np.copy, "transpose": np.transpose,
+           "T": np.transpose, "shape": np.shape, "size": np.size, "ndim": np.ndim,
+           "reshape": np.ndarray.reshape}
 
 
 # ---- new arrays ------------------------------------------------------------
