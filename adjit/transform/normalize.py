@@ -203,39 +203,28 @@ class _Normalizer:
         if len(value.elts) != len(target.elts):
             raise self.source.error(
                 f"cannot unpack {len(value.elts)} values into {len(target.elts)} names", stmt)
-        if any(isinstance(t, gast.Subscript) for t in target.elts):
-            # `a[j], a[j + 1] = a[j + 1], a[j]`: every value is read before anything is written.
-            atoms = []
-            targets = {t.id for t in target.elts if isinstance(t, gast.Name)}
-            for v in value.elts:
-                a = self.atom(v, stmt, out)
-                if isinstance(a, gast.Name) and a.id in targets:
-                    copy_ = self.namer.temp(a.id)
-                    out.append(assign(copy_, a, stmt))
-                    a = name(copy_)
-                atoms.append(a)
-            for t, a in zip(target.elts, atoms):
-                if isinstance(t, gast.Subscript):
-                    out.append(self.write(t, a, stmt, out))
-                else:
-                    out.append(assign(t.id, a, stmt))
-            return
-        names = [t.id for t in target.elts]
+        names = [t.id for t in target.elts if isinstance(t, gast.Name)]
         read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
-        if not read & set(names) and len(set(names)) == len(names):
+        if len(names) == len(target.elts) and not read & set(names) \
+                and len(set(names)) == len(names):
             for t, v in zip(names, value.elts):
                 self.assign_expr(t, v, stmt, out)
             return
+        # `a, b = b, a + b`, `a[j], a[j + 1] = a[j + 1], a[j]`: every value is read
+        # (a name about to be assigned, into a copy) before anything is assigned.
         atoms = []
         for v in value.elts:
             a = self.atom(v, stmt, out)
             if isinstance(a, gast.Name) and a.id in names:
-                copy = self.namer.temp(a.id)
-                out.append(assign(copy, a, stmt))
-                a = name(copy)
+                copy_ = self.namer.temp(a.id)
+                out.append(assign(copy_, a, stmt))
+                a = name(copy_)
             atoms.append(a)
-        for t, a in zip(names, atoms):
-            out.append(assign(t, a, stmt))
+        for t, a in zip(target.elts, atoms):
+            if isinstance(t, gast.Subscript):
+                out.append(self.write(t, a, stmt, out))
+            else:
+                out.append(assign(t.id, a, stmt))
 
     def condition(self, test, stmt, out):
         rhs = self.rhs(test, stmt, out)
