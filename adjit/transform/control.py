@@ -12,10 +12,11 @@ statement, in which
   `adjit_exit`: later passes end its body with `if breaking: break`, so the
   loop is left where Python leaves it, after the back-edges;
 - `continue` sets `skipping = True`, reset at the start of every iteration;
-- `return v` (when it is not the only, final, statement) assigns `result`,
-  sets `returned`, and sets the flag of the loop it is in; a loop that may
-  have returned is followed by `if returned: <leave the enclosing loop too>`;
-  the function ends with `return result`.
+- `return v` (when it is not the only, final, statement) assigns `result`
+  (`return a, b` assigns `result` and `result_2`), sets `returned`, and sets
+  the flag of the loop it is in; a loop that may have returned is followed by
+  `if returned: <leave the enclosing loop too>`; the function ends with
+  `return result`.
 
 Statements after a possible exit run only where it was not taken: in the
 other branch of an `if` whose one branch always exits and whose other never
@@ -37,12 +38,11 @@ def lower(source, fdef, namer):
     """Return `fdef` with its control flow lowered (see the module docstring)."""
     returns = [n for n in gast.walk(fdef) if isinstance(n, gast.Return)]
     simple = len(returns) == 1 and fdef.body[-1] is returns[0]
-    if not simple:
-        for r in returns:
-            if isinstance(r.value, gast.Tuple):
-                raise source.error("a function returning several values must return them once, "
-                                   "at its end", r)
-    lowerer = _Lowerer(source, namer, simple)
+    arity = len(returns[-1].value.elts) if isinstance(returns[-1].value, gast.Tuple) else 0
+    for r in returns:
+        if (len(r.value.elts) if isinstance(r.value, gast.Tuple) else 0) != arity:
+            raise source.error("every `return` of a function must return as many values", r)
+    lowerer = _Lowerer(source, namer, simple, arity)
     body, status, _ = lowerer.block(fdef.body, None)
     if status != ALWAYS:
         raise source.error("not every path through the function returns a value; "
@@ -50,8 +50,10 @@ def lower(source, fdef, namer):
     if not simple:
         if lowerer.returned_flag:
             body.insert(0, gast.copy_location(assign(lowerer.returned_flag, _const(False)), fdef.body[0]))
-        body.append(gast.copy_location(gast.Return(value=name(lowerer.result)), returns[-1]))
-        fdef.adjit_result = lowerer.result
+        results = [name(r) for r in lowerer.results]
+        value = gast.Tuple(elts=results, ctx=gast.Load()) if arity else results[0]
+        body.append(gast.copy_location(gast.Return(value=value), returns[-1]))
+        fdef.adjit_result = lowerer.results
     fdef.body = body
     return fdef
 
@@ -85,11 +87,13 @@ class _Loop:
 
 
 class _Lowerer:
-    def __init__(self, source, namer, simple):
+    def __init__(self, source, namer, simple, arity):
         self.source = source
         self.namer = namer
         self.simple = simple
-        self.result = None if simple else namer.unique("result")
+        # The names every `return` assigns: one, or one per value of a tuple.
+        self.results = [] if simple else [namer.unique("result") for _ in range(max(arity, 1))]
+        self.arity = arity
         self.returned_flag = None
 
     def returned(self):
@@ -141,7 +145,9 @@ class _Lowerer:
         if isinstance(stmt, gast.Return):
             if self.simple:
                 return [stmt], ALWAYS, set()
-            out = [assign(self.result, stmt.value), assign(self.returned(), _const(True))]
+            values = stmt.value.elts if self.arity else [stmt.value]
+            out = [assign(r, v) for r, v in zip(self.results, values)]
+            out.append(assign(self.returned(), _const(True)))
             if loop is not None:
                 out.append(assign(loop.break_flag(), _const(True)))
             for s in out:

@@ -99,7 +99,7 @@ def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False):
     # `g_adjoint` is what a called function `g`'s adjoint is named: never a local.
     namer = Namer(names | reserved | {n + "_adjoint" for n in names if n != source.name})
     tree = control.lower(source, copy.deepcopy(source.tree), namer)
-    single_result = getattr(tree, "adjit_result", None)
+    single_result = getattr(tree, "adjit_result", None)     # names each `return` assigns
     tree = normalize.normalize(source, tree, namer, lambda call: unit.resolve_call(source, call),
                                lambda node: unit.resolve_global(source, node),
                                lambda call, attr: unit.resolve_method(source, call, attr))

@@ -24,9 +24,9 @@ def to_ssa(source, fdef, namer, reserved=(), result=None):
     """Rename `fdef` into SSA form; local names in `reserved` (names generated
     code uses for modules and helpers) are renamed on their first assignment.
 
-    `result` (the name `control` gave the returned value, if it made one) is
-    left alone: every `return` assigns it once, and it is read only by the
-    final `return`."""
+    `result` (the names `control` gave the returned values, if it made them)
+    are left alone: whichever `return` runs assigns them once, and only the
+    final `return` reads them."""
     params = [a.id for a in fdef.args.args]
     for arg in fdef.args.args:
         if arg.id in reserved:
@@ -34,7 +34,7 @@ def to_ssa(source, fdef, namer, reserved=(), result=None):
                                "code calls by that name; rename the argument", fdef)
     renamer = _Renamer(source, namer, fdef, params)
     renamer.defined |= set(reserved)
-    renamer.exempt = {result} if result else set()
+    renamer.exempt = set(result or ())
     env = {p: p for p in params}
     body, _ = renamer.block(fdef.body, env)
     fdef.body = body
