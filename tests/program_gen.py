@@ -64,8 +64,9 @@ its arguments) and wraps any assignment or helper result whose worst-case
 magnitude could exceed ``SOFT_CAP`` in ``np.tanh``/``np.arctan``, so no program
 can overflow or produce NaN for ``|x|, |y| <= INPUT_BOUND`` and
 ``0 <= n <= MAX_N``.  ``Program.ret_bound`` is the bound it proves for the
-result.  Loop trip counts never exceed ``MAX_TRIPS`` and array indices are
-always in range: every counter is tracked as ``0 <= k <= n + d``.
+result.  Trip counts never exceed ``MAX_TRIPS`` (a ``for`` over an array: its
+length, at most ``MAX_N + 3``) and array indices are always in range: every
+counter is tracked as ``0 <= k <= n + d``.
 """
 
 from __future__ import annotations
@@ -93,10 +94,8 @@ HELPER_NAMES = ["h1", "h2", "h3"]
 
 FEATURES = ("boolops", "while", "break", "return", "loop_return", "arrays", "array_writes", "foreach",
             "helpers", "helper_tuples", "tuple_early_return", "flow_scope")
-# what adjit differentiates today: the default feature set of the tests.  Off:
-# tuple_early_return (adjit refuses it: "a function returning several values
-# must return them once, at its end")
-SUPPORTED_FEATURES = frozenset(FEATURES) - {"tuple_early_return"}
+# what adjit differentiates today: the default feature set of the tests
+SUPPORTED_FEATURES = frozenset(FEATURES)
 _REQUIRES = {"loop_return": "return", "array_writes": "arrays", "foreach": "arrays", "helper_tuples": "helpers",
              "tuple_early_return": "helper_tuples"}
 

@@ -32,7 +32,7 @@ Environment variables:
   one, so repeated nightly runs explore different programs.
 * ``ADJIT_RANDOM_FEATURES``: the constructs generated, default
   ``program_gen.SUPPORTED_FEATURES`` (what adjit differentiates today: every
-  feature but ``tuple_early_return``, which adjit refuses); ``all``,
+  feature, since bc4639d); ``all``,
   ``none``, a list such as ``while,break,arrays`` or changes to the default such
   as ``+while,+break``.  Names: ``program_gen.FEATURES``.  The generator
   self-check (``test_generator_programs_run_as_python``) always uses every
@@ -479,6 +479,40 @@ def prog(x, y, n):
         2,
         None,
         id="name-assigned-where-a-nested-if-falls-through",
+    ),
+    pytest.param(
+        """
+def prog(x, y, n):
+    if x > 1.0:
+        t = x
+    else:
+        if x < 0.0:
+            return x
+        t = y
+    return t * x
+""",
+        -0.5,
+        0.3,
+        1,
+        ({PY, NB}, "TransformError: `t` may be used before it is assigned"),
+        id="name-assigned-in-both-branches-one-of-which-may-return",
+    ),
+    pytest.param(
+        """
+def prog(x, y, n):
+    if y < 0.0:
+        v = x
+    elif n > 1:
+        return y
+    else:
+        v = y
+    return v * x
+""",
+        0.5,
+        0.3,
+        1,
+        ({PY, NB}, "TransformError: `v` may be used before it is assigned"),
+        id="name-assigned-around-an-elif-that-returns",
     ),
 ]
 
