@@ -106,6 +106,17 @@ def custom_rule(obj):
     return entry[0] if entry else None
 
 
+def rule_of(obj, axes=False):
+    """`(rule, options)` registered for an operator name or function object, or None.
+
+    `axes=True` asks for the rule of calls passing more than the array (see
+    `defrule`); options holds `broadcast` (unbroadcast each gradient to its
+    parameter's shape) and `differentiable`. This is how the tape finds the
+    same rules the compiler inlines."""
+    entry = _RULES.get(_key(obj, axes))
+    return (entry[0], entry[4]) if entry else None
+
+
 def _jitable(function):
     """`function`, callable from Numba-compiled code too."""
     if hasattr(function, "py_func"):        # already a Numba dispatcher
