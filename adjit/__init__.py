@@ -14,6 +14,7 @@ from .api import GradFunction, grad, show, value_and_grad, vjp
 from .check import check_grad
 from .runtime.custom import custom_vjp, defvjp
 from .transform import TransformError
+from . import optimizers
 
 __all__ = ["GradFunction", "TransformError", "check_grad", "custom_vjp", "defvjp", "grad",
            "show", "value_and_grad", "vjp"]
