@@ -366,3 +366,13 @@ def test_no_warning_when_every_gradient_is_given():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Adam().apply_gradients([(np.ones(2), x)])
+
+
+def test_a_callable_without_arguments_is_called_each_step():
+    # Keras calls a learning-rate callable that is not a schedule with no argument.
+    rates = iter([0.5, 0.25])
+    x = np.array(0.0)
+    opt = SGD(learning_rate=lambda: next(rates))
+    opt.apply_gradients([(-1.0, x)])
+    opt.apply_gradients([(-1.0, x)])
+    assert float(x) == 0.75

@@ -19,11 +19,13 @@ The arithmetic is the one Keras 2 and 3 use:
            v = beta_2 * v + (1 - beta_2) * g * g
            var -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)
 
-`learning_rate` is a number or a schedule: a callable taking the step count
-(`iterations` before the update, so 0 on the first step), such as
-`schedules.ExponentialDecay`. `lr=` is accepted as the old spelling.
+`learning_rate` is a number, a schedule (a callable taking the step count:
+`iterations` before the update, so 0 on the first step; for instance
+`schedules.ExponentialDecay`), or, as in Keras, a callable taking no argument.
+`lr=` is accepted as the old spelling.
 """
 
+import inspect
 import math
 import warnings
 
@@ -105,6 +107,21 @@ def _number(value, what):
     if not math.isfinite(number):
         raise ValueError(f"{what} must be finite, not {number!r}")
     return number
+
+
+def _takes_step(schedule):
+    """Whether a learning-rate callable takes the step (a schedule) or nothing (Keras's callables)."""
+    if isinstance(schedule, LearningRateSchedule):
+        return True
+    try:
+        signature = inspect.signature(schedule)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind()
+    except TypeError:
+        return True
+    return False
 
 
 def _describe(var):
@@ -209,7 +226,8 @@ class Optimizer:
     def _current_learning_rate(self):
         rate = self._learning_rate
         if callable(rate):
-            rate = _number(rate(self._iterations), "the learning rate schedule's value")
+            step = (self._iterations,) if _takes_step(rate) else ()
+            rate = _number(rate(*step), "the learning rate schedule's value")
         if self.decay:
             rate = rate / (1.0 + self.decay * self._iterations)
         return rate
