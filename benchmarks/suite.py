@@ -369,7 +369,7 @@ def print_row(row, peers, header=True):
               + f"{'1st s':>7}{'numba s':>8}{'1st/nb':>7}{'warm s':>7}")
     r = ratios(row, peers)
     ms = row["ms"]
-    cells = "".join(f"{fmt_ms(ms.get(c)) + ('*' if c in row['scale'] else ''):>11}" for c in cols)
+    cells = "".join(f"{fmt_ms(ms.get(c)) + ('*' if c in row['scale'] else ''):>12}" for c in cols)
     rr = "".join(f"{(format(r[k], '.2f') + 'x') if k in r else '-':>9}"
                  for k in ("adjit/hand", "adjit/primal", "peer/adjit"))
     ct = row.get("compile") or {}
