@@ -12,10 +12,11 @@
 
 from .api import GradFunction, grad, show, value_and_grad, vjp
 from .check import check_grad
+from .higher import hessian, hvp, jacobian, jvp
 from .runtime.custom import custom_vjp, defvjp
 from .transform import TransformError
 from . import optimizers
 
 __all__ = ["GradFunction", "TransformError", "check_grad", "custom_vjp", "defvjp", "grad",
-           "show", "value_and_grad", "vjp"]
+           "hessian", "hvp", "jacobian", "jvp", "show", "value_and_grad", "vjp"]
 __version__ = "0.1.0"

@@ -75,7 +75,9 @@ class GradFunction:
 
     def __init__(self, func, wrt=0, preserve_result=False, jit=None):
         if isinstance(func, GradFunction):
-            raise NotImplementedError("grad of a grad is not supported yet")
+            from . import higher        # grad of a grad: forward over reverse
+            higher.nested_grad(self, func, wrt, preserve_result, jit)
+            return
         functools.update_wrapper(self, func)
         self.__wrapped__ = func
         self.jit = jit

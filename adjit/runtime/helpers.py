@@ -210,6 +210,14 @@ def undo_to(log, array, height):
 REFUSALS = (_SHARED, _FANCY_WRITE)
 
 
+def tangent_like(tangent, ans):
+    """`tangent` spread to the shape of `ans`, the result it is the tangent of: an
+    operand's tangent alone (in `x + c`) has the operand's shape, maybe smaller."""
+    if isinstance(ans, np.ndarray):
+        return tangent + np.zeros(ans.shape)
+    return tangent
+
+
 def grad_or_zero(grad, like):
     """`grad`, or a zero shaped like `like` where a custom rule returned None."""
     return zeros_like(like) if grad is None else grad
@@ -230,7 +238,7 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
-           "grad_at", "zero_at", "grad_or_zero", "reshape_to", "sum_axis", "mean_axis",
+           "grad_at", "zero_at", "grad_or_zero", "tangent_like", "reshape_to", "sum_axis", "mean_axis",
            "prod_axis", "max_axis", "min_axis", "var_axis", "std_axis", "norm_axis", "cumsum_axis",
            "cumprod_axis", "unreduce", "reduced_size", "centered", "prod_others", "extremum_share",
            "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS

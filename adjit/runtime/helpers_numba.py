@@ -342,6 +342,13 @@ def _zero_at(grad, index):
         return impl
 
 
+@overload(helpers.tangent_like)
+def _tangent_like(tangent, ans):
+    if _is_array(ans):
+        return lambda tangent, ans: tangent + np.zeros(ans.shape)
+    return lambda tangent, ans: tangent
+
+
 @overload(helpers.grad_or_zero)
 def _grad_or_zero(grad, like):
     if isinstance(grad, (types.NoneType, types.Omitted)) or grad is types.none:

@@ -23,9 +23,9 @@ import numpy as np
 from ..transform.templates import Primitive, primitive_from_rule
 from .array_helpers import (centered, clip_above, clip_below, clip_inside,  # noqa: F401
                             cumprod_grad, cumsum_grad, extremum_share, one_if_zero,
-                            prod_others, reduced_size, reshape_to, unreduce)
+                            prod_others, reduced_size, reshape_to, sum_axis, unreduce)
 from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
-                      log_or_zero, size_of, unbroadcast)
+                      log_or_zero, size_of, tangent_like, unbroadcast)
 
 _RULES = {}        # key -> (rule function, spelling, options)
 _PRIMITIVES = {}   # key -> Primitive, built on first use
@@ -145,6 +145,141 @@ def lookup(obj, call=None):
     return _PRIMITIVES[key]
 
 
+# ---- forward mode: tangent rules (JVPs) beside the gradient rules -------------
+
+_JVPS = {}         # gradient rule function -> (jvp function or None, linear, mutates)
+_HELPER_JVPS = {}  # spelling -> (function, jvp function or None, linear, mutates)
+_TANGENTS = {}     # key or spelling -> TangentRule, built on first use
+
+
+def defjvp(*targets, linear=None, mutates=()):
+    """Register the forward-mode rule (JVP) of each target.
+
+    A target is a gradient rule (the JVP then serves every key it is registered
+    under), or a `(function, spelling)` pair: a helper generated code calls, or a
+    NumPy function that only rules call. Either decorate `jvp(g, ans, *params)`
+    returning, per parameter, the tangent of the result when that parameter's
+    tangent is `g` (None where none flows; `this(x=g)` is the same call with `g` for
+    `x`): a call's tangent is the sum over the parameters that vary. Or call
+    `defjvp(target, linear=params)`: the function is jointly linear in `params` (none:
+    not differentiable), so its tangent is the same call on their tangents
+    (`mutates`: those it changes in place, mirrored on the tangents). A rule of
+    shape "elementwise" needs no JVP: its gradient, with the tangent for `g`, is one.
+    """
+    def register(jvp):
+        for target in targets:
+            if isinstance(target, tuple):
+                function, spelling = target
+                _HELPER_JVPS[spelling] = (function, jvp, linear, tuple(mutates))
+            else:
+                if jvp is not None:
+                    expected = list(inspect.signature(target).parameters)[2:]
+                    got = list(inspect.signature(jvp).parameters)[2:]
+                    if got != expected:
+                        raise ValueError(f"{jvp.__name__} must take the parameters of "
+                                         f"{target.__name__}: (g, ans, {', '.join(expected)})")
+                _JVPS[target] = (jvp, linear, tuple(mutates))
+        _TANGENTS.clear()
+        return jvp
+    if linear is not None:
+        register(None)
+        return None
+    return register
+
+
+def this(*args, **kwargs):
+    """In a JVP template, `this(x=g)` is the call being differentiated with `g` in place
+    of its argument `x`. It has no meaning outside a template."""
+    raise TypeError("`this` is only meaningful inside a JVP template")
+
+
+def tangent_rule(call, spelling):
+    """The `TangentRule` of a call in generated code (spelled `spelling`), or None."""
+    prim = getattr(call, "adjit_primitive", None)
+    if prim is not None:
+        if prim.externals or prim.callee is not None:
+            return None     # a custom gradient's function, or a user function: no rule
+        for key, known in _PRIMITIVES.items():
+            if known is prim:
+                return _tangent_of_key(key)
+    for key in _keys_spelled(spelling):
+        prim = _primitive_of_key(key)
+        names = set(prim.params[:len(call.args)]) | {k.arg for k in call.keywords}
+        if len(call.args) <= len(prim.params) and names <= set(prim.params):
+            return _tangent_of_key(key)
+    if spelling in _HELPER_JVPS:
+        return _tangent_of_helper(spelling)
+    return None
+
+
+def tangent_rule_of_op(name):
+    """The `TangentRule` of an operator ("add", "neg")."""
+    return _tangent_of_key(name)
+
+
+def _keys_spelled(spelling):
+    return [key for key, entry in _RULES.items() if entry[1] == spelling]
+
+
+def _primitive_of_key(key):
+    if key not in _PRIMITIVES:
+        rule, spelling, shown, target, options = _RULES[key]
+        name = shown.rsplit(".", 1)[-1] if shown else rule.__name__.rstrip("_")
+        _PRIMITIVES[key] = primitive_from_rule(rule, name, spelling, **options)
+    return _PRIMITIVES[key]
+
+
+def _tangent_of_key(key):
+    from ..transform.forward import TangentRule
+    if key in _TANGENTS:
+        return _TANGENTS[key]
+    if key not in _RULES:
+        return None
+    prim = _primitive_of_key(key)
+    rule = _RULES[key][0]
+    jvp, linear, mutates = _JVPS.get(rule, (None, None, ()))
+    common = dict(name=prim.name, params=prim.params, defaults=prim.defaults)
+    if not prim.differentiable:
+        tangent = TangentRule(linear=(), **common)
+    elif linear is not None:
+        tangent = TangentRule(linear=tuple(linear), mutates=mutates, **common)
+    elif jvp is not None:
+        terms = primitive_from_rule(jvp, prim.name, prim.spelling).grads
+        tangent = TangentRule(terms=terms, **common)
+    elif prim.shape == "elementwise":
+        tangent = TangentRule(terms=prim.grads, broadcast=prim.broadcast, **common)
+    else:
+        tangent = None
+    _TANGENTS[key] = tangent
+    return tangent
+
+
+def _tangent_of_helper(spelling):
+    from ..transform.forward import TangentRule
+    if spelling in _TANGENTS:
+        return _TANGENTS[spelling]
+    function, jvp, linear, mutates = _HELPER_JVPS[spelling]
+    name = spelling.rsplit(".", 1)[-1]
+    if jvp is not None:
+        prim = primitive_from_rule(jvp, name, spelling)
+        tangent = TangentRule(name=name, params=prim.params, defaults=prim.defaults,
+                              terms=prim.grads)
+    else:
+        try:
+            signature = inspect.signature(function)
+            params = tuple(p for p, v in signature.parameters.items()
+                           if v.kind in (v.POSITIONAL_ONLY, v.POSITIONAL_OR_KEYWORD))
+            defaults = tuple((p, signature.parameters[p].default) for p in params
+                             if signature.parameters[p].default is not inspect.Parameter.empty)
+        except (TypeError, ValueError):      # a builtin without a signature: any arguments
+            params, defaults = tuple(f"arg{k}" for k in range(8)), ()
+            defaults = tuple((p, None) for p in params)
+        tangent = TangentRule(name=name, params=params, defaults=defaults, linear=tuple(linear),
+                              mutates=mutates)
+    _TANGENTS[spelling] = tangent
+    return tangent
+
+
 _OPERATOR_TEXT = {"add": "`a + b`", "sub": "`a - b`", "mul": "`a * b`", "div": "`a / b`",
                   "pow": "`a ** b`", "mod": "`a % b`", "floordiv": "`a // b`",
                   "matmul": "`a @ b`", "neg": "`-a`", "pos": "`+a`", "not": "`not a`"}
@@ -236,6 +371,11 @@ def matmul(g, ans, x, y):
     return dot_grad_left(g, x, y), dot_grad_right(g, x, y)
 
 
+@defjvp(matmul)
+def matmul_jvp(g, ans, x, y):
+    return this(x=g), this(y=g)
+
+
 @defrule("neg", (np.negative, "np.negative"))
 def neg(g, ans, x):
     return -g
@@ -249,6 +389,9 @@ def pos(g, ans, x):
 @defrule((float, "float"), shape="scalar")
 def float_(g, ans, x):
     return g
+
+
+defjvp(float_, linear=("x",))
 
 
 @defrule("not", (np.sign, "np.sign"), (np.floor, "np.floor"), (np.ceil, "np.ceil"),
@@ -455,9 +598,15 @@ def sum_(g, ans, x):
     return broadcast_like(g, x)
 
 
+defjvp(sum_, linear=("x",))
+
+
 @defrule((np.sum, "sum_axis", "np.sum"), axes=True)
 def sum_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
     return unreduce(g, x, axis, keepdims), None, None, None, None
+
+
+defjvp(sum_axis, linear=("x",))
 
 
 @defrule((np.mean, "np.mean"), shape="scalar")
@@ -465,9 +614,15 @@ def mean(g, ans, x):
     return broadcast_like(g, x) / size_of(x)
 
 
+defjvp(mean, linear=("x",))
+
+
 @defrule((np.mean, "mean_axis", "np.mean"), axes=True)
 def mean_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) / reduced_size(x, axis), None, None, None, None
+
+
+defjvp(mean_axis, linear=("x",))
 
 
 # The product of the other elements, computed without dividing by zero.
@@ -476,9 +631,19 @@ def prod(g, ans, x):
     return broadcast_like(g, x) * prod_others(x)
 
 
+@defjvp(prod)
+def prod_jvp(g, ans, x):
+    return np.sum(g * prod_others(x))
+
+
 @defrule((np.prod, "prod_axis", "np.prod"), axes=True)
 def prod_axis(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * prod_others(x, axis), None, None, None, None
+
+
+@defjvp(prod_axis)
+def prod_axis_jvp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
+    return sum_axis(g * prod_others(x, axis), axis, None, None, keepdims), None, None, None, None
 
 
 # Elements tied for the extremum share its gradient equally.
@@ -488,9 +653,20 @@ def extremum(g, ans, x):
     return extremum_grad(g, ans, x)
 
 
+# The mean of the tangent over the elements tied for the extremum.
+@defjvp(extremum)
+def extremum_jvp(g, ans, x):
+    return np.sum(extremum_grad(g, ans, x))
+
+
 @defrule((np.max, "max_axis", "np.max"), (np.amax, "max_axis", "np.amax"), axes=True)
 def max_axis(g, ans, x, axis=None, out=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * extremum_share(x, ans, axis, keepdims), None, None, None
+
+
+@defjvp(max_axis)
+def max_axis_jvp(g, ans, x, axis=None, out=None, keepdims=False):
+    return sum_axis(g * extremum_share(x, ans, axis, keepdims), axis, None, None, keepdims), None, None, None
 
 
 @defrule((np.min, "min_axis", "np.min"), (np.amin, "min_axis", "np.amin"), axes=True)
@@ -498,9 +674,19 @@ def min_axis(g, ans, x, axis=None, out=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * extremum_share(x, ans, axis, keepdims), None, None, None
 
 
+@defjvp(min_axis)
+def min_axis_jvp(g, ans, x, axis=None, out=None, keepdims=False):
+    return sum_axis(g * extremum_share(x, ans, axis, keepdims), axis, None, None, keepdims), None, None, None
+
+
 @defrule((np.var, "np.var"), shape="scalar")
 def var(g, ans, x):
     return g * 2.0 * centered(x) / size_of(x)
+
+
+@defjvp(var)
+def var_jvp(g, ans, x):
+    return 2.0 * np.sum(g * centered(x)) / size_of(x)
 
 
 @defrule((np.var, "var_axis", "np.var"), axes=True)
@@ -509,15 +695,32 @@ def var_axis(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False)
             None, None, None, None, None)
 
 
+@defjvp(var_axis)
+def var_axis_jvp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (2.0 * sum_axis(g * centered(x, axis), axis, None, None, keepdims)
+            / (reduced_size(x, axis) - ddof), None, None, None, None, None)
+
+
 @defrule((np.std, "np.std"), shape="scalar")
 def std(g, ans, x):
     return g / ans * centered(x) / size_of(x)
+
+
+@defjvp(std)
+def std_jvp(g, ans, x):
+    return np.sum(g * centered(x)) / (ans * size_of(x))
 
 
 @defrule((np.std, "std_axis", "np.std"), axes=True)
 def std_axis(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     return (unreduce(g / ans, x, axis, keepdims) * centered(x, axis) / (reduced_size(x, axis) - ddof),
             None, None, None, None, None)
+
+
+@defjvp(std_axis)
+def std_axis_jvp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (sum_axis(g * centered(x, axis), axis, None, None, keepdims)
+            / (ans * (reduced_size(x, axis) - ddof)), None, None, None, None, None)
 
 
 # The vector 2-norm, or the Frobenius norm of a matrix; its gradient is 0 at 0.
@@ -527,9 +730,19 @@ def norm(g, ans, x):
     return x * (g / one_if_zero(ans))
 
 
+@defjvp(norm)
+def norm_jvp(g, ans, x):
+    return np.sum(g * x) / one_if_zero(ans)
+
+
 @defrule((np.linalg.norm, "norm_axis", "np.linalg.norm"), axes=True)
 def norm_axis(g, ans, x, ord=None, axis=None, keepdims=False):
     return x * unreduce(g / one_if_zero(ans), x, axis, keepdims), None, None, None
+
+
+@defjvp(norm_axis)
+def norm_axis_jvp(g, ans, x, ord=None, axis=None, keepdims=False):
+    return sum_axis(g * x, axis, None, None, keepdims) / one_if_zero(ans), None, None, None
 
 
 @defrule((np.cumsum, "np.cumsum"), shape="unknown")
@@ -537,9 +750,15 @@ def cumsum(g, ans, x):
     return cumsum_grad(g, x)
 
 
+defjvp(cumsum, linear=("x",))
+
+
 @defrule((np.cumsum, "cumsum_axis", "np.cumsum"), axes=True)
 def cumsum_axis(g, ans, x, axis=None, dtype=None, out=None):
     return cumsum_grad(g, x, axis), None, None, None
+
+
+defjvp(cumsum_axis, linear=("x",))
 
 
 @defrule((np.cumprod, "np.cumprod"), shape="unknown")
@@ -565,9 +784,15 @@ def reshape(g, ans, a, shape):
     return reshape_to(g, np.shape(a)), None
 
 
+defjvp(reshape, linear=("a",))
+
+
 @defrule((np.ndarray.reshape, "reshape_to", "x.reshape"), shape="unknown")
 def reshape_method(g, ans, x, shape, d1=None, d2=None, d3=None, d4=None, d5=None):
     return reshape_to(g, np.shape(x)), None, None, None, None, None, None
+
+
+defjvp(reshape_method, linear=("x",))
 
 
 # Methods and attributes of arrays, as the functions they mean: `x.sum()` is
@@ -598,6 +823,62 @@ def new_array_like(g, ans, x):
 @defrule((np.full, "np.full"), shape="unknown")
 def full(g, ans, shape, fill_value):
     return None, unbroadcast(g, fill_value)
+
+
+@defjvp(full)
+def full_jvp(g, ans, shape, fill_value):
+    return None, tangent_like(g, ans)
+
+
+# ---- tangents of the helpers generated code calls -------------------------------
+# A generated adjoint is differentiated again (Hessians, `grad(grad(f))`), so the
+# helpers it calls have tangent rules too. Most are linear: stacks, undo logs and
+# in-place updates of adjoints get the same call on the tangents.
+
+from . import array_helpers, helpers  # noqa: E402
+
+defjvp((helpers.zeros_like, "zeros_like"), (helpers.size_of, "size_of"),
+       (helpers.trip_count, "trip_count"), (helpers.log_height, "log_height"),
+       (helpers.must_be_scalar, "must_be_scalar"), (array_helpers.reduced_size, "reduced_size"),
+       (array_helpers.extremum_share, "extremum_share"), (array_helpers.clip_inside, "clip_inside"),
+       (array_helpers.clip_below, "clip_below"), (array_helpers.clip_above, "clip_above"),
+       (np.eye, "np.eye"), (len, "len"), linear=())
+defjvp((helpers.seed_like, "seed_like"), linear=("cotangent",))
+defjvp((helpers.unbroadcast, "unbroadcast"), (helpers.broadcast_like, "broadcast_like"),
+       (helpers.grad_at, "grad_at"), linear=("grad",))
+defjvp((helpers.extremum_grad, "extremum_grad"), (array_helpers.unreduce, "unreduce"),
+       (array_helpers.cumsum_grad, "cumsum_grad"), linear=("g",))
+defjvp((helpers.stack_like, "stack_like"), linear=("value",))
+defjvp((helpers.grow, "grow"), (helpers.restore, "restore"), linear=("stack",))
+defjvp((helpers.snapshot, "snapshot"), (array_helpers.centered, "centered"), linear=("x",))
+defjvp((helpers.tangent_like, "tangent_like"), linear=("tangent",))
+defjvp((helpers.undo_log, "undo_log"), linear=("array",))
+defjvp((helpers.log_write, "log_write"), linear=("log", "array"), mutates=("log",))
+defjvp((helpers.undo_write, "undo_write"), (helpers.undo_to, "undo_to"), linear=("log", "array"),
+       mutates=("log", "array"))
+defjvp((helpers.zero_at, "zero_at"), linear=("grad",), mutates=("grad",))
+defjvp((helpers.add_at, "add_at"), linear=("array", "value"), mutates=("array",))
+
+
+@defjvp((helpers.dot_grad_left, "dot_grad_left"))
+def dot_grad_left_jvp(g, ans, grad, x, y):
+    return this(grad=g), None, this(y=g)
+
+
+@defjvp((helpers.dot_grad_right, "dot_grad_right"))
+def dot_grad_right_jvp(g, ans, grad, x, y):
+    return this(grad=g), this(x=g), None
+
+
+# 0 where x is 0, as `log_or_zero` is constant there.
+@defjvp((helpers.log_or_zero, "log_or_zero"))
+def log_or_zero_jvp(g, ans, x):
+    return g * (x != 0) / one_if_zero(x)
+
+
+@defjvp((array_helpers.one_if_zero, "one_if_zero"))
+def one_if_zero_jvp(g, ans, x):
+    return g * (x != 0)
 
 
 # More rules in the same registry, by topic.

@@ -19,7 +19,7 @@ import inspect
 
 import gast
 
-from . import activity, cleanup, control, copies, emit, normalize, refuse, reverse, ssa, writes
+from . import activity, cleanup, control, copies, emit, forward, normalize, refuse, reverse, ssa, writes
 from . import source as source_pass
 from .names import Namer, names_in
 
@@ -184,3 +184,105 @@ def _check_distinct_names(source, functions):
                                "needs the functions it differentiates to have distinct names",
                                source.tree)
         seen[f.name] = f
+
+
+# ---- forward mode: tangent modules -------------------------------------------------
+
+@dataclasses.dataclass
+class Functions:
+    """Generated functions before emission: what the tangent transform reads."""
+
+    functions: list      # FunctionDefs the entry may call (callees' primals and adjoints)
+    entry: object        # the FunctionDef differentiated
+    externals: dict      # name -> object to give the module
+    source: object       # the user's Source (for errors and line numbers)
+
+
+def primal_functions(unit, op_primitive, helper_names):
+    """The primal of `unit` as generated code (normalised, one operation per line), with
+    the functions of every user function it calls: what `adjit.jvp` differentiates."""
+    source = unit.source
+    reserved = set(helper_names) | {"np", "math"}
+    names = names_in(source.tree)
+    namer = Namer(names | reserved | {n + "_adjoint" for n in names if n != source.name})
+    tree = control.lower(source, copy.deepcopy(source.tree), namer)
+    single_result = getattr(tree, "adjit_result", None)
+    tree = normalize.normalize(source, tree, namer, lambda call: unit.resolve_call(source, call),
+                               lambda node: unit.resolve_global(source, node),
+                               lambda call, attr: unit.resolve_method(source, call, attr))
+    callees = _callees(source, tree, op_primitive, helper_names, (unit,))
+    externals = {}
+    for node in gast.walk(tree):
+        prim = getattr(node, "adjit_primitive", None) if isinstance(node, gast.Call) else None
+        if prim is not None:
+            externals.update(prim.externals)
+    tree = ssa.to_ssa(source, tree, namer, reserved, result=single_result)
+    tree = copies.coalesce(tree)
+    written = writes.analyse(source, tree, namer)
+    primal = reverse.primal(tree, writes=written)
+    # Writes go into the function's own copy, never into the caller's array.
+    primal.body[:0] = [gast.copy_location(normalize.assign(p, gast.Call(
+        func=normalize.spelled("np.copy"), args=[normalize.name(p)], keywords=[])), primal)
+        for p in written.copy_params]
+    cleanup.cleanup(primal)
+    called = _closure(callees)
+    functions = [f for callee in called for f in callee.functions]
+    _check_distinct_names(source, functions + [primal])
+    for callee in called:
+        externals.update(callee.externals)
+    return Functions(functions, primal, externals, source)
+
+
+def adjoint_functions(unit, wrt, op_primitive, helper_names):
+    """`adjoint_module`'s functions before emission: the adjoint of `unit` w.r.t. `wrt`
+    and the functions of every user function it calls."""
+    adjoint, callees = _transform(unit, wrt, op_primitive, helper_names, (unit,))
+    called = _closure(callees)
+    functions = [f for callee in called for f in callee.functions]
+    _check_distinct_names(unit.source, functions + [adjoint])
+    externals = dict(unit.externals)
+    for callee in called:
+        externals.update(callee.externals)
+    return Functions(functions, adjoint, externals, unit.source)
+
+
+def tangent_module(generated, wrt, resolve_tangent, op_tangent, helper_names, fingerprint="",
+                   prefix="d"):
+    """The module of the tangent of `generated.entry` (a `Functions`) w.r.t. `wrt`:
+    `<entry>_tangent(*params, *tangents of wrt)` returning `(result, tangent)`.
+
+    `resolve_tangent(call, spelling)` gives the `forward.TangentRule` of a call,
+    `op_tangent(op_name)` that of an operator. Returns the `Generated` module and the
+    `Functions` it holds (whose entry is the tangent: it can be differentiated again)."""
+    source = generated.source
+    reserved = set(helper_names) | {"np", "math", generated.entry.name}
+    functions = {f.name: f for f in generated.functions}
+    made = forward.tangent_functions(functions, generated.entry, wrt, resolve_tangent,
+                                     op_tangent, source, reserved, prefix)
+    for fdef in made:
+        _tidy(fdef)
+    tangent = made[-1]
+    every = list(generated.functions) + made[:-1]
+    _check_distinct_names(source, every + [tangent])
+    helpers = set()
+    for f in every + [tangent]:
+        helpers |= emit.helpers_used(f, helper_names)
+    externals = generated.externals
+    text = emit.module_text(every + [tangent], helpers,
+                            f"{source.name} in {source.filename} (forward mode)", fingerprint,
+                            jitable=[f.name for f in every],
+                            externals=[(name, _digest(obj)) for name, obj in sorted(externals.items())])
+    line_map = emit.line_map(text, [None] * len(every) + [tangent])
+    params = [a.id for a in tangent.args.args]
+    module = Generated(text=text, function=tangent.name, line_map=line_map, params=params,
+                       wrt=tuple(wrt), filename=source.filename, externals=externals)
+    return module, Functions(every, tangent, externals, source)
+
+
+def _tidy(fdef):
+    """Cleanup for tangent code: copies and dead code. (Not `b = b + c` -> `b = c` at a
+    known zero: a tangent array written in place must not become another's alias.)"""
+    changed = True
+    while changed:
+        cleanup._propagate_copies(fdef.body)
+        changed = cleanup._dead_code(fdef)
