@@ -354,7 +354,8 @@ class _Function:
         if _is_atom(node) or not self.varies(node, where):
             return node
         if isinstance(node, gast.Tuple):
-            node.elts = [self.atom(e, where, out) for e in node.elts]
+            node.elts = [self.flat(e, where, out) if isinstance(e, gast.Tuple)
+                         else self.atom(e, where, out) for e in node.elts]
             return node
         if isinstance(node, (gast.Subscript, gast.Attribute)):
             node.value = self.atom(node.value, where, out)
