@@ -16,7 +16,12 @@ from .higher import hessian, hvp, jacobian, jvp
 from .runtime.custom import custom_vjp, defvjp
 from .transform import TransformError
 from . import optimizers
+from .jit import jit
+from .runtime.tape import GradientTape, UnconnectedGradients
+from .runtime.tensor import Tensor, Variable, constant, convert_to_tensor
 
 __all__ = ["GradFunction", "TransformError", "check_grad", "custom_vjp", "defvjp", "grad",
            "hessian", "hvp", "jacobian", "jvp", "show", "value_and_grad", "vjp"]
+__all__ += ["GradientTape", "Tensor", "UnconnectedGradients", "Variable", "constant",
+            "convert_to_tensor", "jit"]
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ the tape calls the rule directly.
 import functools
 
 from . import rules
+from .array_like import ArrayLike
 
 
 class custom_vjp:
@@ -30,6 +31,10 @@ class custom_vjp:
         self.func = func
 
     def __call__(self, *args, **kwargs):
+        if any(isinstance(a, ArrayLike) for a in args) \
+                or any(isinstance(a, ArrayLike) for a in kwargs.values()):
+            from .tape_ops import call_custom      # tensors: the tape records the rule
+            return call_custom(self, args, kwargs)
         return self.func(*args, **kwargs)
 
     def defvjp(self, rule):
