@@ -6,7 +6,8 @@ Numba adjoint, the Numba primal and the peers (JAX, PyTorch, autograd).
     python benchmarks/suite.py --only heat,lstm    # some workloads
     python benchmarks/suite.py --threads 2         # let every system use 2 threads
     python benchmarks/suite.py --no-compile-times  # skip the fresh-process compile timings
-    python benchmarks/suite.py --json out.json     # also save every figure
+    python benchmarks/suite.py --json out.json     # also save every figure (and minima)
+    python benchmarks/suite.py --clock cpu         # process CPU time: steadier on a busy machine
 
 For each workload (benchmarks/workloads/NAME.py), in order:
 
@@ -78,6 +79,9 @@ def parse():
                    help="seconds: a slower peer call is timed on a shorter loop and scaled")
     p.add_argument("--no-compile-times", action="store_true",
                    help="skip the first-call / warm-cache measurements in fresh processes")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="wall: time.perf_counter (default); cpu: time.process_time, the CPU time "
+                        "of the whole process (steadier on a busy machine)")
     p.add_argument("--json", default=None, help="write every figure to this file")
     p.add_argument("--child", nargs=2, metavar=("KIND", "NAME"), help=argparse.SUPPRESS)
     return p.parse_args()
@@ -246,9 +250,10 @@ def check_small(w, peers, notes):
 
 
 def time_once(call):
-    t0 = time.perf_counter()
+    clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
+    t0 = clock()
     call()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def peer_system(w, peer, args, notes):
@@ -329,6 +334,7 @@ def bench(name, peers, size, repeat):
                 times[label].append(time_once(systems[label]))
     for label, ts in times.items():
         row["ms"][label] = statistics.median(ts) * 1e3 * row["scale"].get(label, 1)
+        row.setdefault("min_ms", {})[label] = min(ts) * 1e3 * row["scale"].get(label, 1)
     row["rounds"] = rounds
     print_row(row, peers, header=False)
     for note in notes:
@@ -430,7 +436,8 @@ def main():
     repeat = ARGS.repeat or (5 if ARGS.quick else 15)
     import adjit  # noqa: F401 -- so its import is not charged to the first workload
     print(f"adjit suite: {len(names)} workloads, {size} sizes, {repeat} rounds, "
-          f"{ARGS.threads} thread(s); peers installed: {', '.join(peers) or 'none'}")
+          f"{ARGS.threads} thread(s), {ARGS.clock} clock; "
+          f"peers installed: {', '.join(peers) or 'none'}")
     rows = []
     for name in names:
         row = bench(name, peers, size, repeat)
@@ -444,7 +451,7 @@ def main():
                   f"compile {ct['numba_compile'] or float('nan'):.2f} s, warm cache "
                   f"{ct['adjit_warm'] or float('nan'):.2f} s", flush=True)
         rows.append(row)
-    print(f"\nmedians in ms ({size} sizes, {ARGS.threads} thread(s)); "
+    print(f"\nmedians in ms ({size} sizes, {ARGS.threads} thread(s), {ARGS.clock} clock); "
           "* = peer timed on a shorter loop and scaled\n")
     print_row(rows[0], peers, header=True)
     for row in rows[1:]:

@@ -2,6 +2,8 @@
 tests (see test_arrays.py). Results are weighted by position (`np.arange`) or passed
 through a nonlinearity so that a gradient put in the wrong place shows."""
 
+import math
+
 import numpy as np
 
 
@@ -145,3 +147,80 @@ def cholesky(b):
 def eigvalsh(b):
     a = b + b.T
     return np.sum(np.linalg.eigvalsh(a) * np.arange(3.0))
+
+
+def slogdet(a):
+    """`a` well conditioned; `-a` has the other sign of determinant for odd sizes."""
+    sign, logdet = np.linalg.slogdet(a)
+    sign_2, logdet_2 = np.linalg.slogdet(-a @ a.T)
+    return sign * logdet * 2.0 + logdet_2 * sign_2
+
+
+def eigh(b):
+    """Eigenvalues and eigenvectors of a symmetric matrix; the vectors through functions
+    their sign does not change (`v v^T`, squares)."""
+    a = b + b.T
+    w, v = np.linalg.eigh(a)
+    first = np.outer(v[:, 0], v[:, 0])
+    return np.sum(w * np.arange(3.0)) + np.sum(np.sin(first)) + np.sum(v[:, 2] ** 2 * w)
+
+
+# ---- joining arrays ------------------------------------------------------------
+
+def concatenates(a, b):
+    """a is 2x3, b is 2x2: along each axis, negative axes, a list, a transposed
+    (non-contiguous) operand, flattened with `axis=None`."""
+    rows = np.concatenate((a, np.sin(a)))
+    columns = np.concatenate([a, b * b, a], axis=1)
+    last = np.concatenate((b.T, a[:, :2]), axis=-1)
+    flat = np.concatenate((a, b), axis=None)
+    return (np.sum(np.sin(rows) * np.arange(12.0).reshape(4, 3)) + np.sum(columns ** 3)
+            + np.sum(np.cos(last)) + np.sum(flat * np.arange(10.0)))
+
+
+def stacks(x, y):
+    """x, y have 3 elements; stacked along each axis, and 2-D stacks of 2-D."""
+    s0 = np.stack((x, y, x * y))
+    s1 = np.stack([x, np.sin(y)], axis=1)
+    s2 = np.stack((np.outer(x, y), np.outer(y, y)), axis=-1)
+    return (np.sum(s0 * np.arange(9.0).reshape(3, 3)) + np.sum(np.cos(s1))
+            + np.sum(s2 ** 2 * np.arange(18.0).reshape(3, 3, 2)))
+
+
+def vstacks_hstacks(x, m):
+    """x has 3 elements, m is 2x3: 1-D rows and 2-D blocks."""
+    v1 = np.vstack((x, x ** 2))
+    v2 = np.vstack([m, np.sin(m), m])
+    h1 = np.hstack((x, np.sin(x)))
+    h2 = np.hstack([m, m ** 2])
+    return (np.sum(v1 * np.arange(6.0).reshape(2, 3)) + np.sum(np.sin(v2))
+            + np.sum(h1 * np.arange(6.0)) + np.sum(np.cos(h2)))
+
+
+def array_literals(x, y):
+    """Arrays written out from scalars: a list, nested lists, a constant element,
+    `np.array` of an array (a copy)."""
+    v = np.array([x * y, np.sin(x), 2.0, y])
+    m = np.array([[x, y], [y * y, 1.0]])
+    c = np.array(v)
+    return np.sum(v * np.arange(4.0)) + np.sum(m @ m) + np.sum(c ** 2)
+
+
+def casts(x):
+    """`x.astype` to floats (the gradient passes) and to integers (flat: no gradient
+    through the cast itself), with the dtype written several ways."""
+    a = x.astype(np.float64)
+    b = x.astype(float) * 2.0
+    c = x.astype(np.int64)
+    return np.sum(np.sin(a) * x) + np.sum(b ** 2) + np.sum(c * x)
+
+
+def odds_and_ends(x, m):
+    """The registry's remaining entries, each used once: copies, signs, roundings, shapes,
+    new arrays (`x` has 4 elements, `m` is 3x3)."""
+    y = np.copy(x) * np.sign(x) + np.ceil(x) * x + math.ceil(x[0]) * x
+    k = np.argmin(x) + np.ndim(m) + np.size(m)
+    e = np.empty_like(x)
+    e[:] = 1.5
+    i = np.identity(3) * 2.0 + np.eye(3, 3, 1)
+    return np.sum(y ** 2) + k * x[1] + np.sum(e * x) + np.sum(i * m) + math.fabs(x[2]) * x[3]

@@ -1,4 +1,5 @@
-"""Array products, shape functions, selection and linear algebra (rules_arrays.py):
+"""Array products, shape functions, selection, linear algebra and joining arrays
+(rules_arrays.py, rules_joins.py):
 gradients against central finite differences on several inputs, compiled by Numba (with
 no fallback to Python) and as Python. Each gradient is built once per (function, wrt,
 jit) and reused; compiling dominates the time, so each test function exercises several
@@ -74,6 +75,14 @@ CASES = [
     case(A.det, [well_conditioned(3)]),
     case(A.cholesky, [normal(3, 3)]),
     case(A.eigvalsh, [normal(3, 3)]),
+    case(A.slogdet, [well_conditioned(3)]),
+    case(A.eigh, [normal(3, 3)]),
+    case(A.concatenates, [normal(2, 3), normal(2, 2)], (0, 1)),
+    case(A.stacks, [normal(3), normal(3)], (0, 1)),
+    case(A.vstacks_hstacks, [normal(3), normal(2, 3)], (0, 1)),
+    case(A.array_literals, [normal(), normal()], (0, 1)),
+    case(A.casts, [normal(4)]),
+    case(A.odds_and_ends, [normal(4), normal(3, 3)], (0, 1)),
 ]
 
 
@@ -178,3 +187,43 @@ def test_einsum_other_subscripts_are_refused():
     with pytest.raises(adjit.TransformError, match="'ij->i'") as error:
         adjit.grad(A.einsum_other, jit=False)(np.ones((2, 2)))
     assert error.value.lineno == A.einsum_other.__code__.co_firstlineno + 1
+
+
+# ---- joining arrays, casts ---------------------------------------------------------
+
+def _join_one_array(x):
+    return np.sum(np.concatenate(x))
+
+
+def test_join_of_one_array_is_refused_at_the_users_line():
+    with pytest.raises(adjit.TransformError, match="tuple or list") as caught:
+        adjit.grad(_join_one_array)
+    assert caught.value.lineno == _join_one_array.__code__.co_firstlineno + 1
+
+
+def _vstack_mixed(x, m):
+    return np.sum(np.sin(np.vstack([m, x * 2.0, m])) * np.arange(15.0).reshape(5, 3))
+
+
+def test_vstack_of_rows_and_blocks_as_python():
+    rng = np.random.default_rng(3)
+    x, m = rng.normal(size=3), rng.normal(size=(2, 3))
+    gx, gm = gradient(_vstack_mixed, (0, 1), False)(x, m)
+    assert_close(gx, numeric_gradient(_vstack_mixed, (x, m), 0))
+    assert_close(gm, numeric_gradient(_vstack_mixed, (x, m), 1))
+
+
+def _through_float32(x):
+    return np.sum(np.sin(x.astype(np.float32)) * 2.0)
+
+
+@JIT
+def test_float32_cast_and_float32_gradient(jit):
+    """Exact: d/dx sum(2 sin(float32(x))) = 2 cos(float32(x)), as float64 for a float64
+    x, as float32 for a float32 x."""
+    x = np.array([0.25, -1.5, 2.0])
+    for dtype in (np.float64, np.float32):
+        grad = no_fallback(gradient(_through_float32, 0, jit), x.astype(dtype))
+        assert grad.dtype == dtype
+        expected = 2.0 * np.cos(x.astype(np.float32).astype(np.float64))
+        np.testing.assert_allclose(grad, expected, rtol=1e-6)

@@ -16,7 +16,7 @@ import numba
 
 from . import cache
 # Register the Numba versions of the helpers.
-from . import array_helpers_numba, helpers_numba, linalg_helpers_numba  # noqa: F401
+from . import array_helpers_numba, helpers_numba, join_helpers_numba, linalg_helpers_numba  # noqa: F401
 
 
 class AdjitWarning(UserWarning):
@@ -27,9 +27,9 @@ class AdjitWarning(UserWarning):
 def fingerprint():
     """A short hash of the runtime code that generated modules call into."""
     digest = hashlib.sha256()
-    for name in ("helpers.py", "helpers_numba.py", "array_helpers.py", "array_helpers_numba.py",
-                 "rules.py", "rules_arrays.py", "linalg_helpers.py", "linalg_helpers_numba.py"):
-        digest.update((pathlib.Path(__file__).parent / name).read_bytes())
+    here = pathlib.Path(__file__).parent
+    for path in sorted([*here.glob("*helpers*.py"), *here.glob("rules*.py")]):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -22,6 +22,9 @@ from .linalg_helpers import (cholesky_grad, diag_grad, diagonal_grad, diagonal_o
                              flat_copy, inner_of, matmul_of, repeat_grad, repeat_of, sort_grad,
                              squeeze_of, take_grad, tensordot_grad_left, tensordot_grad_right,
                              tensordot_of, tile_grad, tile_of, transpose_back)
+from . import join_helpers
+from .join_helpers import (astype_grad, astype_of, concatenate_of,  # noqa: F401
+                           concatenate_piece, eigh_grad, hstack_piece, stack_piece, vstack_piece)
 
 
 def zeros_like(x):
@@ -241,4 +244,5 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "grad_at", "zero_at", "grad_or_zero", "tangent_like", "reshape_to", "sum_axis", "mean_axis",
            "prod_axis", "max_axis", "min_axis", "var_axis", "std_axis", "norm_axis", "cumsum_axis",
            "cumprod_axis", "unreduce", "reduced_size", "centered", "prod_others", "extremum_share",
-           "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS
+           "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS \
+    + join_helpers.HELPERS

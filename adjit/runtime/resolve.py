@@ -9,6 +9,7 @@ function and transformed once, whichever functions call it.
 
 import builtins
 import inspect
+import sys
 
 import gast
 import numpy as np
@@ -38,7 +39,7 @@ def call_resolver(namespace):
         except (KeyError, AttributeError):
             raise source.error(f"`{text}` is not defined", call) from None
         prim = rules.lookup(obj, call)
-        if prim is None and inspect.isfunction(obj):
+        if prim is None and inspect.isfunction(obj) and not _library(obj):
             prim = callee_primitive(source, call, obj)
         if prim is None:
             raise source.error(
@@ -46,6 +47,14 @@ def call_resolver(namespace):
         check_arguments(source, prim, call, text)
         return prim
     return resolve_call
+
+
+def _library(func):
+    """Whether `func` belongs to NumPy, SciPy or the standard library: adjit
+    differentiates such a function only through a gradient rule, never its source."""
+    module = getattr(func, "__module__", None) or ""
+    return module.split(".")[0] in ("numpy", "scipy", "math", "builtins") or \
+        module.split(".")[0] in sys.stdlib_module_names
 
 
 def namespace_of(func):
@@ -127,8 +136,9 @@ def check_arguments(source, prim, call, text, method=False):
 def global_resolver(namespace):
     """A `resolve_global(source, name_node)` for the transform, over `namespace`.
 
-    A global number is inlined as a constant, as Numba treats globals; any
-    other global value (an array, a module) must be passed as an argument.
+    A global number is inlined as a constant, as Numba treats globals; a NumPy
+    scalar type (a dtype argument, `np.float32`) comes back as generated code spells
+    it; any other global value (an array, a module) must be passed as an argument.
     """
     def resolve_global(source, node):
         text = gast.unparse(node).strip()
@@ -142,6 +152,10 @@ def global_resolver(namespace):
             return int(value)
         if isinstance(value, (float, np.floating)):
             return float(value)
+        if value in (float, int, bool):
+            return value.__name__           # a dtype argument: `x.astype(float)`
+        if isinstance(value, type) and issubclass(value, np.generic):
+            return f"np.{value.__name__}"   # `np.float32`, however the user spells numpy
         raise source.error(
             f"the global `{text}` is a {type(value).__name__}: only numbers can be read from "
             "globals (they are compiled in as constants); pass it as an argument", node)

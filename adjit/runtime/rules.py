@@ -32,7 +32,7 @@ _PRIMITIVES = {}   # key -> Primitive, built on first use
 
 
 def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise", axes=False,
-            compiled=True):
+            compiled=True, results=1):
     """Register the decorated rule for each key.
 
     A key is an operator name, or a `(function, spelling)` pair where
@@ -47,6 +47,11 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise", ax
     serves `np.sum(x)`, so that call reads as written in generated code. The
     result's shape is then "unknown". `compiled` is what the README's table
     says about Numba: True (compiled), False (runs as Python), or a note.
+
+    A function returning a tuple (`np.linalg.slogdet`) says how many values
+    (`results=2`); its rule gets `g` and `ans` as tuples. A parameter taking a
+    tuple of arrays (`np.concatenate((a, b))`) has the gradient
+    `tuple(<piece k> for k in range(len(arrays)))` (see `templates.PerElement`).
     """
     def register(rule):
         for key in keys:
@@ -55,7 +60,7 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise", ax
             else:
                 obj, spelling, shown = key if len(key) == 3 else (*key, key[1])
             options = dict(broadcast=broadcast, differentiable=differentiable,
-                           shape="unknown" if axes else shape)
+                           shape="unknown" if axes else shape, results=results)
             _RULES[_key(obj, axes)] = (rule, spelling, shown, obj, options)
             _TABLE[_key(obj, axes)] = dict(axes=axes, compiled=compiled)
         return rule
@@ -131,6 +136,9 @@ def lookup(obj, call=None):
     Given the `call` (a gast.Call whose first argument is the array, for a
     method too), a call passing more than that argument gets the function's
     `axes=True` rule if it has one."""
+    if obj is np.array and call is not None and len(call.args) == 1 and not call.keywords \
+            and not isinstance(call.args[0], (gast.Tuple, gast.List)):
+        obj = np.copy       # `np.array(x)` of an array copies it
     key = _key(obj)
     if key in _CUSTOM:
         return _CUSTOM[key][1]
@@ -818,6 +826,12 @@ def new_array(g, ans, shape):
          (np.empty_like, "np.empty_like"), differentiable=False)
 def new_array_like(g, ans, x):
     return None
+
+
+@defrule((np.eye, "np.eye"), (np.identity, "np.identity"), differentiable=False,
+         shape="unknown")
+def eye(g, ans, n, m=None, k=0, dtype=None):
+    return None, None, None, None
 
 
 @defrule((np.full, "np.full"), shape="unknown")

@@ -314,6 +314,9 @@ defjvp((linalg_helpers.diag_grad, "diag_grad"), (linalg_helpers.diagonal_grad, "
 def tensordot_grad_left_jvp(g, ans, grad, a, b, axes=2):
     return this(grad=g), None, this(b=g), None
 
+# Rules for joining arrays, and for linear algebra returning two values.
+from . import rules_joins  # noqa: E402,F401
+
 
 @defjvp((linalg_helpers.tensordot_grad_right, "tensordot_grad_right"))
 def tensordot_grad_right_jvp(g, ans, grad, a, b, axes=2):

@@ -50,8 +50,23 @@ def differentiable_operands(rhs, op_primitive):
     prim, bound = primitive_and_arguments(rhs, op_primitive)
     if not prim.differentiable:
         return set()
-    return {arg.id for param, arg in bound.items()
-            if isinstance(arg, gast.Name) and prim.grads[prim.params.index(param)] is not None}
+    return {leaf.id for param, arg in bound.items()
+            if prim.grads[prim.params.index(param)] is not None
+            for _, leaf in tuple_leaves(arg) if isinstance(leaf, gast.Name)}
+
+
+def tuple_leaves(arg):
+    """`[(position, atom)]` of an argument: `[(None, arg)]` for an atom, and for a tuple
+    (`np.concatenate((a, b))`, `np.array(((a, b), (c, d)))`) each element with its
+    position, a constant (`1`) or a tuple of constants (`(1, 0)`) when nested."""
+    if not isinstance(arg, gast.Tuple):
+        return [(None, arg)]
+    found = []
+    for k, element in enumerate(arg.elts):
+        for inner, leaf in tuple_leaves(element):
+            found.append((k if inner is None else (k,) + (inner if isinstance(inner, tuple)
+                                                           else (inner,)), leaf))
+    return found
 
 
 def bind_arguments(prim, call):

@@ -29,6 +29,8 @@ import copy
 
 import gast
 
+from .templates import PerElement
+
 _OP_NAMES = {
     gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div", gast.Pow: "pow",
     gast.MatMult: "matmul", gast.FloorDiv: "floordiv", gast.Mod: "mod",
@@ -72,7 +74,8 @@ def normalize(source, tree, namer, resolve_call, resolve_global, resolve_method)
     """Return the normalised copy of `source.tree`.
 
     `resolve_call(call_node)` returns the `Primitive` for a call,
-    `resolve_global(name_node)` the number a global name stands for (it is
+    `resolve_global(name_node)` the number a global name stands for, or how
+    generated code spells it when it is a type (`"np.float32"`) (a number is
     inlined, as Numba would), and `resolve_method(call_node, attr)` the
     Primitive an array method or attribute means (`x.sum()` is `np.sum(x)`;
     the call's arguments start with the array). Each raises TransformError at
@@ -167,6 +170,7 @@ class _Normalizer:
                           orelse=self.block(stmt.orelse))
             if not new.body:
                 new.body = [gast.Pass()]
+            new.adjit_exits = getattr(stmt, "adjit_exits", (False, False))
             out.append(gast.copy_location(new, stmt))
         elif isinstance(stmt, gast.For):
             args = [self.atom(a, stmt, out) for a in stmt.iter.args]
@@ -252,7 +256,10 @@ class _Normalizer:
         if (isinstance(expr, gast.Attribute) and not self.is_method(expr)) or (
                 isinstance(expr, gast.Name) and expr.id not in self.locals
                 and expr.id in self.names):
-            return gast.Constant(value=self.resolve_global(expr), kind=None)
+            value = self.resolve_global(expr)
+            if isinstance(value, str):          # a type, spelled for generated code
+                return spelled(value)
+            return gast.Constant(value=value, kind=None)
         if isinstance(expr, gast.Name):
             return name(expr.id)
         rhs = self.rhs(expr, stmt, out)
@@ -329,13 +336,29 @@ class _Normalizer:
                         for k in expr.keywords]
             call = gast.Call(func=spelled(prim.spelling), args=args, keywords=keywords)
             call.adjit_primitive = prim
+            self.check_tuple_arguments(prim, call, where)
             return call
         raise self.source.error(f"adjit cannot differentiate `{gast.unparse(expr)}`", where)
 
+    def check_tuple_arguments(self, prim, call, where):
+        """A parameter with one gradient per element (`np.concatenate`'s arrays) needs
+        the elements written out: a tuple or list, not one array holding them."""
+        bound = dict(zip(prim.params, call.args))
+        bound.update((k.arg, k.value) for k in call.keywords)
+        for param, grad in zip(prim.params, prim.grads):
+            if isinstance(grad, PerElement) and param in bound \
+                    and not isinstance(bound[param], gast.Tuple):
+                raise self.source.error(
+                    f"`{gast.unparse(call.func).strip()}` can be differentiated with its arrays "
+                    f"written out as a tuple or list (`({gast.unparse(bound[param]).strip()}, ...)`"
+                    "), not given as one array", where)
+
     def argument(self, expr, where, out):
-        """A call's argument as an atom, or a tuple of atoms (a shape, `axis=(0, 1)`)."""
-        if isinstance(expr, gast.Tuple):
-            return gast.Tuple(elts=[self.atom(e, where, out) for e in expr.elts], ctx=gast.Load())
+        """A call's argument as an atom, or a tuple of them (a shape, `axis=(0, 1)`,
+        `np.concatenate([a, b])`, `np.array([[a, b], [c, d]])`): a list becomes a tuple."""
+        if isinstance(expr, (gast.Tuple, gast.List)):
+            return gast.Tuple(elts=[self.argument(e, where, out) for e in expr.elts],
+                              ctx=gast.Load())
         return self.atom(expr, where, out)
 
     def is_simple(self, expr):

@@ -248,11 +248,17 @@ def _check_expr(source, node, allow_tuple=False, condition=False):
 
 
 def _check_argument(source, node):
-    """A call's argument: a value, a tuple of them (`np.zeros((n, m))`), `None` (`axis=None`)
-    or a string (`np.einsum("ij,jk->ik", a, b)`)."""
+    """A call's argument: a value, a tuple or list of them, nested (`np.zeros((n, m))`,
+    `np.concatenate([a, b])`), `None` (`axis=None`) or a string (`np.einsum("ij,jk->ik", a, b)`)."""
     if isinstance(node, gast.Constant) and (node.value is None or isinstance(node.value, str)):
         return
-    _check_expr(source, node, allow_tuple=True)
+    if isinstance(node, (gast.Tuple, gast.List)):
+        for element in node.elts:
+            if isinstance(element, gast.Starred):
+                raise source.error("`*` unpacking in a call is not supported", element)
+            _check_argument(source, element)
+        return
+    _check_expr(source, node)
 
 
 def _is_boolean(node):

@@ -29,11 +29,12 @@ import copy
 
 import gast
 
-from .activity import primitive_and_arguments
+from .activity import primitive_and_arguments, tuple_leaves
 from .normalize import assign, name, written_array
 from . import shapes
+from .names import names_in
 from .ssa import assigned_names, read_names
-from .templates import fold, instantiate
+from .templates import PerElement, fold, instantiate
 from .writes import Writes
 
 
@@ -466,10 +467,25 @@ class _Generator:
                 out.append(assign(b, call("add_at", name(b), _index_value(rhs.slice), g)))
         elif isinstance(rhs, (gast.BinOp, gast.UnaryOp, gast.Call)):
             prim, bound = primitive_and_arguments(rhs, self.op_primitive)
+            if target in self.tuples:
+                # Several results: `g` is the tuple of their adjoints.
+                g = gast.Tuple(elts=[name(b) for b in self.tuples[target]], ctx=gast.Load())
             mapping = dict(bound, g=g, ans=name(target))
             for param, template in zip(prim.params, prim.grads):
                 arg = bound.get(param)
-                if template is None or not isinstance(arg, gast.Name) or arg.id not in self.active:
+                if template is None:
+                    continue
+                if isinstance(template, PerElement):
+                    # A tuple of values: each element's gradient, `k` its position.
+                    for k, leaf in tuple_leaves(arg):
+                        if isinstance(leaf, gast.Name) and leaf.id in self.active:
+                            position = const(k) if not isinstance(k, tuple) else gast.Tuple(
+                                elts=[const(i) for i in k], ctx=gast.Load())
+                            contribution = instantiate(template.template,
+                                                       dict(mapping, k=position))
+                            out.append(self.accumulate(leaf.id, contribution))
+                    continue
+                if not isinstance(arg, gast.Name) or arg.id not in self.active:
                     continue
                 contribution = instantiate(template, mapping)
                 if prim.broadcast and self.may_broadcast(arg.id, target):
@@ -539,11 +555,16 @@ def _adjoint_scopes(fdef, names):
     A name's adjoint lives in the innermost block holding every statement whose
     reverse touches it (those assigning an active name: conditions and dead
     merges do not count), so it is reset each time that block is reversed, and
-    the name is assigned there whenever its adjoint is used.
+    the name is assigned there whenever its adjoint is used. A name `ssa` calls
+    partial (it has no value where an earlier `return` left the function) has
+    its adjoint in the `else` of the guard that skips what follows that return,
+    which is reversed first and only when the name has a value.
     """
     paths = {}
+    blocks = {}
 
     def visit(stmts, path):
+        blocks[id(stmts)] = stmts
         for stmt in stmts:
             target = written_array(stmt) or (
                 stmt.targets[0].id if isinstance(stmt, gast.Assign) else None)
@@ -569,7 +590,12 @@ def _adjoint_scopes(fdef, names):
             while n < min(len(common), len(p)) and common[n] == p[n]:
                 n += 1
             common = common[:n]
-        scopes.setdefault(common[-1], []).append(var)
+        scope = common[-1]
+        if var in getattr(fdef, "adjit_partial", ()):
+            last = [stmt for stmt in blocks[scope] if var in names_in(stmt)][-1]
+            if isinstance(last, gast.If) and getattr(last, "adjit_exits", None) == (True, False):
+                scope = id(last.orelse)
+        scopes.setdefault(scope, []).append(var)
     return scopes
 
 

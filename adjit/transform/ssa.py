@@ -38,6 +38,7 @@ def to_ssa(source, fdef, namer, reserved=(), result=None):
     env = {p: p for p in params}
     body, _ = renamer.block(fdef.body, env)
     fdef.body = body
+    fdef.adjit_partial = renamer.partial
     return fdef
 
 
@@ -98,6 +99,7 @@ class _Renamer:
         self.defined = set(params)   # names already written somewhere (function-wide)
         self.loop_vars = set()
         self.maybe_unassigned = set()   # versions assigned only inside a loop body
+        self.partial = set()    # merges with no value on paths that exit (`_append_falling`)
         self.assigned_plainly = {t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
                                        for t in node.targets if isinstance(t, gast.Name)} | set(params)
 
@@ -156,18 +158,36 @@ class _Renamer:
             self.read(stmt.test, env, stmt)
             then_body, then_env = self.block(stmt.body, dict(env))
             else_body, else_env = self.block(stmt.orelse, dict(env))
+            # A branch that always exits (`control` marks it) joins nothing after the
+            # `if`: a variable new in the other branch is assigned after it.
+            then_exits, else_exits = getattr(stmt, "adjit_exits", (False, False))
+            if then_exits and not else_exits:
+                then_env.update((v, k) for v, k in else_env.items() if v not in env)
+            elif else_exits and not then_exits:
+                else_env.update((v, k) for v, k in then_env.items() if v not in env)
             merged = {}
+            plain, falling = [], []     # copies of variables assigned before, and of new ones
             for var in dict.fromkeys(list(then_env) + list(else_env)):
                 if var in then_env and var in else_env:
                     if then_env[var] != else_env[var]:
                         merge = self.fresh(var)
-                        then_body.append(gast.copy_location(assign(merge, name(then_env[var])), stmt))
-                        else_body.append(gast.copy_location(assign(merge, name(else_env[var])), stmt))
+                        copies = [(then_body, assign(merge, name(then_env[var]))),
+                                  (else_body, assign(merge, name(else_env[var])))]
+                        (plain if var in env else falling).append((merge, copies))
                         merged[var] = merge
                         if {then_env[var], else_env[var]} & self.maybe_unassigned:
                             self.maybe_unassigned.add(merge)
                     else:
                         merged[var] = then_env[var]
+            # A new variable's copy runs only where control falls through: on a path
+            # that exits, the variable has no value (it is `partial` then).
+            for merge, copies in falling:
+                for body, copy in copies:
+                    if not _append_falling(body, gast.copy_location(copy, stmt)):
+                        self.partial.add(merge)
+            for merge, copies in plain:
+                for body, copy in copies:
+                    body.append(gast.copy_location(copy, stmt))
             # A variable assigned on one path only is unassigned after the `if`.
             env.clear()
             env.update(merged)
@@ -222,6 +242,22 @@ class _Renamer:
                 env[v] = version
                 self.maybe_unassigned.add(version)
         out.append(stmt)
+
+
+def _append_falling(body, stmt):
+    """Append `stmt` where control leaves `body` normally: into the branch of a final
+    `if` that does not always exit (see `control`), at any depth.
+    Return True when it went into `body` itself (it runs on every path through it)."""
+    last = body[-1] if body else None
+    exits = getattr(last, "adjit_exits", None) if isinstance(last, gast.If) else None
+    if exits and exits[0] != exits[1]:
+        branch = last.orelse if exits[0] else last.body
+        if len(branch) == 1 and isinstance(branch[0], gast.Pass):
+            branch.clear()
+        _append_falling(branch, stmt)
+        return False
+    body.append(stmt)
+    return True
 
 
 def reads_no_result(rhs):

@@ -38,9 +38,21 @@ class Primitive:
     externals: tuple = ()        # (name, object) pairs generated code calls by name
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class PerElement:
+    """The gradient of a parameter taking a tuple (`np.concatenate((a, b))`): a
+    template for each element, in which `k` stands for the element's position."""
+
+    template: object
+
+
 def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=True,
-                        shape="elementwise"):
-    """Build a Primitive from a rule function `rule(g, ans, *params)`."""
+                        shape="elementwise", results=1):
+    """Build a Primitive from a rule function `rule(g, ans, *params)`.
+
+    A parameter taking a tuple of values has the gradient
+    `tuple(<expression of k> for k in range(len(<param>)))`: one per element.
+    A primitive returning `results` > 1 values gets `g` and `ans` as tuples."""
     tree = gast.parse(textwrap.dedent(inspect.getsource(rule)))
     fdef = tree.body[0]
     arg_names = [a.id for a in fdef.args.args]
@@ -60,8 +72,21 @@ def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=Tr
         if not isinstance(value, gast.Tuple) or len(value.elts) != len(params):
             raise ValueError(f"rule {rule.__name__} must return one gradient per parameter")
         grads = tuple(value.elts)
-    grads = tuple(None if isinstance(e, gast.Constant) and e.value is None else e for e in grads)
-    return Primitive(name, spelling, params, defaults, grads, broadcast, differentiable, shape)
+    grads = tuple(None if isinstance(e, gast.Constant) and e.value is None else _per_element(e)
+                  for e in grads)
+    return Primitive(name, spelling, params, defaults, grads, broadcast, differentiable, shape,
+                     results=results)
+
+
+def _per_element(expr):
+    """`PerElement(<elt>)` for `tuple(<elt> for k in range(len(p)))`, else `expr`."""
+    if (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name)
+            and expr.func.id == "tuple" and len(expr.args) == 1
+            and isinstance(expr.args[0], gast.GeneratorExp)):
+        generator = expr.args[0].generators[0]
+        if isinstance(generator.target, gast.Name) and generator.target.id == "k":
+            return PerElement(expr.args[0].elt)
+    return expr
 
 
 def instantiate(template, mapping):
@@ -84,7 +109,8 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def fold(expr):
-    """Fold arithmetic on literals and drop `* 1`, `1 *`, `** 1`, `- 0`, `+ 0`."""
+    """Fold arithmetic on literals, drop `* 1`, `1 *`, `** 1`, `- 0`, `+ 0`, and take
+    constant elements of tuples."""
     return _Fold().visit(expr)
 
 
@@ -94,6 +120,14 @@ def _is_const(node, value=None):
 
 
 class _Fold(gast.NodeTransformer):
+    def visit_Subscript(self, node):
+        """`(a, b)[1]` is `b` (a tuple parameter's element, a tuple result's gradient)."""
+        self.generic_visit(node)
+        index = node.slice
+        if isinstance(node.value, gast.Tuple) and _is_const(index) and type(index.value) is int:
+            return node.value.elts[index.value]
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)

@@ -1,0 +1,66 @@
+"""Gradient rules for functions joining a tuple of arrays, linear algebra returning two
+values, and casts (`x.astype(np.float32)`).
+
+Part of the one registry (imported at the end of `rules_arrays`). A parameter
+taking a tuple or list of arrays gets one gradient per element, written
+`tuple(<piece k> for k in range(len(arrays)))`: the tape runs it as Python,
+the compiler writes out one statement per element with `k` a constant
+(`templates.PerElement`). `np.linalg.slogdet` and `np.linalg.eigh` return two
+values; their rules get `g` and `ans` as pairs.
+"""
+
+import numpy as np
+
+from .join_helpers import (astype_grad, astype_of, concatenate_of,  # noqa: F401
+                           concatenate_piece, eigh_grad, hstack_piece, stack_piece, vstack_piece)
+from . import rules
+from .rules import defrule
+
+
+@defrule((np.concatenate, "concatenate_of", "np.concatenate"), shape="unknown")
+def concatenate(g, ans, arrays, axis=0):
+    return tuple(concatenate_piece(g, arrays, k, axis) for k in range(len(arrays))), None
+
+
+@defrule((np.stack, "np.stack"), shape="unknown")
+def stack(g, ans, arrays, axis=0):
+    return tuple(stack_piece(g, k, axis) for k in range(len(arrays))), None
+
+
+@defrule((np.vstack, "np.vstack"), shape="unknown")
+def vstack(g, ans, tup):
+    return tuple(vstack_piece(g, tup, k) for k in range(len(tup)))
+
+
+@defrule((np.hstack, "np.hstack"), shape="unknown")
+def hstack(g, ans, tup):
+    return tuple(hstack_piece(g, tup, k) for k in range(len(tup)))
+
+
+# `np.array([x, y])`, `np.array([[a, b], [c, d]])`: each element's gradient is the
+# matching element of `g` (`k` a tuple of positions when the lists nest).
+# `np.array(x)` of an array is `np.copy(x)` (see `rules.lookup`).
+@defrule((np.array, "np.array"), shape="unknown")
+def array(g, ans, object, dtype=None):
+    return tuple(g[k] for k in range(len(object))), None
+
+
+# `sign, logdet = np.linalg.slogdet(a)`: only `logdet` has a gradient, inv(a)^T.
+@defrule((np.linalg.slogdet, "np.linalg.slogdet"), shape="unknown", results=2)
+def slogdet(g, ans, a):
+    return g[1] * np.linalg.inv(a).T
+
+
+# `w, v = np.linalg.eigh(a)`, `a` symmetric: the gradient is symmetric too.
+@defrule((np.linalg.eigh, "np.linalg.eigh"), shape="unknown", results=2)
+def eigh(g, ans, a):
+    return eigh_grad(g[0], g[1], ans[0], ans[1])
+
+
+# `x.astype(dtype)`: the gradient goes back in `x`'s type; a cast to integers is flat.
+@defrule((np.ndarray.astype, "astype_of", "x.astype"), shape="unknown")
+def astype(g, ans, x, dtype):
+    return astype_grad(g, ans, x), None
+
+
+rules.METHODS["astype"] = np.ndarray.astype
