@@ -376,3 +376,73 @@ def test_a_callable_without_arguments_is_called_each_step():
     opt.apply_gradients([(-1.0, x)])
     opt.apply_gradients([(-1.0, x)])
     assert float(x) == 0.75
+
+
+# -- on adjit Variables, with gradients from the tape --------------------------------------
+
+def test_tensorflow_documentation_figures_with_minimize_on_variables():
+    # The examples of tf.keras.optimizers.SGD and Adam's documentation, run as written there.
+    var = adjit.Variable(1.0)
+    SGD(learning_rate=0.1).minimize(lambda: (var ** 2) / 2.0, [var])
+    assert float(var.numpy()) == pytest.approx(0.9)
+    var = adjit.Variable(1.0)
+    opt = SGD(learning_rate=0.1, momentum=0.9)
+    val0 = float(var.numpy())
+    opt.minimize(lambda: (var ** 2) / 2.0, [var])
+    val1 = float(var.numpy())
+    opt.minimize(lambda: (var ** 2) / 2.0, [var])
+    assert (val0 - val1, val1 - float(var.numpy())) == pytest.approx((0.1, 0.18))
+    var = adjit.Variable(10.0)
+    step_count = Adam(learning_rate=0.1).minimize(lambda: (var ** 2) / 2.0, [var]).numpy()
+    assert step_count == 1 and float(var.numpy()) == pytest.approx(9.9)
+
+
+def test_minimize_with_a_tensor_loss_and_its_tape():
+    w = adjit.Variable(np.array([1.0, -2.0]))
+    opt = SGD(learning_rate=0.25)
+    with adjit.GradientTape() as tape:
+        loss = np.sum(w * w)                        # gradient 2 w
+    opt.minimize(loss, [w], tape=tape)
+    np.testing.assert_allclose(w.numpy(), [0.5, -1.0])
+
+
+def test_tape_gradients_update_variables_and_keep_float32():
+    a = np.array([1.0, 3.0])
+    x0 = np.array([2.0, -1.0])
+    x = adjit.Variable(x0.astype(np.float32), name="x")
+    assert x.dtype == np.float32
+    opt = Adam(learning_rate=0.05)
+    for _ in range(10):
+        with adjit.GradientTape() as tape:
+            loss = 0.5 * np.sum(a * x * x)           # gradient a * x
+        grads = tape.gradient(loss, [x])
+        opt.apply_gradients(zip(grads, [x]))
+    assert x.dtype == np.float32 and x.numpy().dtype == np.float32
+    np.testing.assert_allclose(x.numpy(), adam_reference(a, x0, 10, 0.05, 0.9, 0.999, 1e-7),
+                               rtol=1e-5)
+
+
+def test_unconnected_variable_warns_with_its_name():
+    w = adjit.Variable(1.0, name="weight")
+    b = adjit.Variable(2.0, name="bias")
+    with adjit.GradientTape() as tape:
+        loss = 3.0 * w
+    grads = tape.gradient(loss, [w, b])
+    assert grads[1] is None
+    with pytest.warns(UserWarning, match="bias"):
+        SGD(learning_rate=0.1).apply_gradients(zip(grads, [w, b]))
+    assert float(w.numpy()) == pytest.approx(0.7) and float(b.numpy()) == 2.0
+    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+        SGD().apply_gradients([(None, w), (None, b)])
+
+
+def test_a_tensor_cannot_be_optimised():
+    with pytest.raises(TypeError, match="Tensor"):
+        SGD().apply_gradients([(1.0, adjit.constant(1.0))])
+
+
+def test_keras_names_in_adjit_tf():
+    import adjit.tf as tf
+    assert tf.keras.optimizers.SGD is SGD and tf.keras.optimizers.Adam is Adam
+    assert float(tf.keras.optimizers.SGD(lr=0.3).learning_rate) == 0.3
+    assert tf.keras.optimizers.schedules.ExponentialDecay is schedules.ExponentialDecay
