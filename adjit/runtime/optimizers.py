@@ -234,11 +234,13 @@ class Optimizer:
 
     # -- applying gradients --------------------------------------------------------------
 
-    def apply_gradients(self, grads_and_vars, name=None, **kwargs):
+    def apply_gradients(self, grads_and_vars, name=None, experimental_aggregate_gradients=True,
+                        skip_gradients_aggregation=False):
         """Update each variable from its gradient; `grads_and_vars` is any iterable of pairs.
 
         A `None` gradient leaves its variable unchanged, with a warning naming it;
         when every gradient is `None` this raises `ValueError`. Returns `iterations`.
+        (`name` and the aggregation flags are Keras's; with one process they change nothing.)
         """
         pairs = []
         for item in grads_and_vars:
@@ -326,11 +328,6 @@ class Optimizer:
             raise KeyError(f"no slot {slot_name!r} for {_describe(var)}; "
                            f"slots are {list(self._slot_names)}")
         return entry[1][slot_name]
-
-    @property
-    def variables(self):
-        """The variables this optimiser has updated, in the order it first saw them."""
-        return [var for var, _ in self._slots.values()]
 
     def _step(self, grad, var, slots, rate):
         """The amount to subtract from `var` (in place slots updates)."""
