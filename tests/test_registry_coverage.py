@@ -14,7 +14,8 @@ HERE = pathlib.Path(__file__).parent
 # Modules of programs that test_ufuncs, test_reductions, test_methods, test_arrays and
 # test_language, test_gradients differentiate in both modes against finite differences.
 PROGRAMS = ["ufuncs.py", "reductions.py", "methods.py", "arrays.py", "language_programs.py", "programs.py",
-            "test_ufuncs.py", "test_reductions.py", "test_methods.py", "test_arrays.py"]
+            "test_ufuncs.py", "test_reductions.py", "test_methods.py", "test_arrays.py",
+            "test_tape_rules_nn.py"]
 
 
 def _used(shown, text):

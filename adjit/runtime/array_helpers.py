@@ -13,6 +13,8 @@ int (negative counts from the end), a tuple of ints, or None (every axis).
 
 import numpy as np
 
+from .array_like import ARRAYS
+
 
 def reshape_to(x, shape, *more):
     """`x.reshape(shape, *more)`: `shape` is an int, a tuple of ints, or the first of
@@ -103,7 +105,7 @@ def _axes(axis, ndim):
 
 def unreduce(g, x, axis=None, keepdims=False):
     """The gradient `g` of a reduction of `x` over `axis`, spread back over `x`'s shape."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return float(np.sum(g))
     if not keepdims:
         g = np.expand_dims(g, _axes(axis, x.ndim))
@@ -112,14 +114,14 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def reduced_size(x, axis=None):
     """How many elements of `x` each result of a reduction over `axis` combines."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return 1
     return int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)], dtype=np.int64))
 
 
 def centered(x, axis=None):
     """`x` minus its mean over `axis`: the deviations `np.var` squares."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return 0.0
     return x - np.mean(x, axis=axis, keepdims=True)
 
@@ -127,7 +129,7 @@ def centered(x, axis=None):
 def prod_others(x, axis=None):
     """For each element of `x`, the product of the other elements reduced with it over
     `axis`: the derivative of `np.prod`, computed without dividing by zero."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return 1.0
     zero = x == 0
     zeros = np.sum(zero, axis=axis, keepdims=True)
@@ -139,7 +141,7 @@ def prod_others(x, axis=None):
 def extremum_share(x, ans, axis=None, keepdims=False):
     """1/k at each of the k elements of `x` equal to their group's extremum `ans`, 0
     elsewhere: ties share the gradient of `np.max`/`np.min` equally."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return 1.0
     hit = (x == unreduce(ans, x, axis, keepdims)).astype(np.float64)
     return hit / np.sum(hit, axis=axis, keepdims=True)
@@ -147,7 +149,7 @@ def extremum_share(x, ans, axis=None, keepdims=False):
 
 def one_if_zero(x):
     """`x`, with 1 where it is 0: a divisor for a norm's gradient that is 0 at the origin."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, ARRAYS):
         return np.where(x == 0, 1.0, x)
     return 1.0 if x == 0 else x
 
@@ -168,7 +170,7 @@ def cumsum_grad(g, x, axis=None):
 
 def cumprod_grad(g, ans, x, axis=None):
     """The gradient of `np.cumprod(x, axis)`, right where an element is 0."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, ARRAYS):
         return float(np.sum(g))
     if axis is None:
         rows_g, rows_a, rows_x = (np.reshape(v, (1, -1)) for v in (g, ans, x))

@@ -10,6 +10,7 @@ back to its argument's dtype at the end.
 
 import numpy as np
 
+from .array_like import ARRAYS
 from .array_helpers import (reshape_to, sum_axis, mean_axis, prod_axis, max_axis,  # noqa: F401
                             min_axis, var_axis, std_axis, norm_axis, cumsum_axis,
                             cumprod_axis, unreduce, reduced_size, centered, prod_others,
@@ -29,23 +30,23 @@ from .join_helpers import (astype_grad, astype_of, concatenate_of,  # noqa: F401
 
 def zeros_like(x):
     """A float64 zero with the shape of `x` (0.0 for a scalar)."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, ARRAYS):
         return np.zeros(x.shape)
     return 0.0
 
 
 def seed_like(result, cotangent):
     """The starting adjoint of `result`: `cotangent` broadcast to its shape."""
-    if isinstance(result, np.ndarray):
+    if isinstance(result, ARRAYS):
         return np.full(result.shape, 1.0) * cotangent
     return float(cotangent)
 
 
 def unbroadcast(grad, x):
     """Sum `grad` over the axes along which `x` was broadcast, to `x`'s shape."""
-    if not isinstance(x, np.ndarray):
-        return float(np.sum(grad)) if isinstance(grad, np.ndarray) else grad
-    if not isinstance(grad, np.ndarray):
+    if not isinstance(x, ARRAYS):
+        return float(np.sum(grad)) if isinstance(grad, ARRAYS) else grad
+    if not isinstance(grad, ARRAYS):
         return np.full(x.shape, float(grad))
     if grad.shape == x.shape:
         return grad
@@ -60,14 +61,14 @@ def unbroadcast(grad, x):
 
 def broadcast_like(grad, x):
     """`grad` (a scalar) spread over the shape of `x`: the adjoint of a full reduction."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, ARRAYS):
         return np.full(x.shape, 1.0) * grad
     return grad
 
 
 def extremum_grad(g, ans, x):
     """Adjoint of `np.max(x)` / `np.min(x)`: `g` shared equally by the elements equal to `ans`."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, ARRAYS):
         mask = (x == ans).astype(np.float64)
         return g * mask / np.sum(mask)
     return g
@@ -81,12 +82,12 @@ def add_at(array, index, value):
 
 def size_of(x):
     """Number of elements of `x` (1 for a scalar)."""
-    return x.size if isinstance(x, np.ndarray) else 1
+    return x.size if isinstance(x, ARRAYS) else 1
 
 
 def dot_grad_left(g, x, y):
     """Adjoint of `x` in `x @ y` / `np.dot(x, y)`, for 1-D and 2-D operands."""
-    if not isinstance(x, np.ndarray) or x.ndim == 0 or not isinstance(y, np.ndarray) or y.ndim == 0:
+    if not isinstance(x, ARRAYS) or x.ndim == 0 or not isinstance(y, ARRAYS) or y.ndim == 0:
         return unbroadcast(g * y, x)
     if x.ndim == 1 and y.ndim == 1:
         return g * y
@@ -99,7 +100,7 @@ def dot_grad_left(g, x, y):
 
 def dot_grad_right(g, x, y):
     """Adjoint of `y` in `x @ y` / `np.dot(x, y)`, for 1-D and 2-D operands."""
-    if not isinstance(x, np.ndarray) or x.ndim == 0 or not isinstance(y, np.ndarray) or y.ndim == 0:
+    if not isinstance(x, ARRAYS) or x.ndim == 0 or not isinstance(y, ARRAYS) or y.ndim == 0:
         return unbroadcast(g * x, y)
     if x.ndim == 1 and y.ndim == 1:
         return g * x
@@ -113,7 +114,7 @@ def dot_grad_right(g, x, y):
 def log_or_zero(x):
     """log(x), but 0 where x == 0: the exponent's adjoint in `x ** y` is then 0 at 0 ** y
     (for y > 0) instead of 0 * -inf. A negative base gives NaN: d(x ** y)/dy is undefined."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, ARRAYS):
         return np.log(np.where(x == 0, 1.0, x))
     return np.log(x) if x != 0 else 0.0
 

@@ -112,11 +112,10 @@ def diagonal_of(x, offset=0):
 
 def diagonal_grad(g, x, offset=0):
     """Adjoint of `np.diagonal(x, offset)`: zeros shaped like `x` with `g` on the diagonal."""
-    out = np.zeros(x.shape)
-    n = len(g)
-    rows = np.arange(n) + max(-offset, 0)
-    out[rows, rows + offset] = g
-    return out
+    rows = np.arange(len(g)) + max(-offset, 0)
+    # (written without an in-place store, so the tape can run it on tensors)
+    return np.bincount(rows * np.shape(x)[1] + rows + offset, weights=np.ravel(g),
+                       minlength=np.size(x)).reshape(np.shape(x))
 
 
 # ---- shapes --------------------------------------------------------------------
@@ -145,9 +144,8 @@ def tile_of(x, reps):
 
 def tile_grad(g, x, reps):
     """Adjoint of `np.tile(x, reps)`: each element of `x` gets the sum of its copies."""
-    x = np.asarray(x)
-    source = np.tile(np.arange(x.size).reshape(x.shape), reps).ravel()
-    return np.bincount(source, weights=np.ravel(g), minlength=x.size).reshape(x.shape)
+    source = np.tile(np.arange(np.size(x)).reshape(np.shape(x)), reps).ravel()
+    return np.bincount(source, weights=np.ravel(g), minlength=np.size(x)).reshape(np.shape(x))
 
 
 def repeat_of(x, repeats, axis=None):
@@ -157,26 +155,27 @@ def repeat_of(x, repeats, axis=None):
 
 def repeat_grad(g, x, repeats, axis=None):
     """Adjoint of `np.repeat(x, repeats, axis)` (`repeats` an int)."""
-    x = np.asarray(x)
-    source = np.repeat(np.arange(x.size).reshape(x.shape), repeats, axis).ravel()
-    return np.bincount(source, weights=np.ravel(g), minlength=x.size).reshape(x.shape)
+    source = np.repeat(np.arange(np.size(x)).reshape(np.shape(x)), repeats, axis).ravel()
+    return np.bincount(source, weights=np.ravel(g), minlength=np.size(x)).reshape(np.shape(x))
 
 
 # ---- selection -----------------------------------------------------------------
 
 def take_grad(g, x, indices):
     """Adjoint of `np.take(x, indices)` (no axis: `x` flattened); repeated indices add up."""
-    out = np.zeros(np.size(x))
-    np.add.at(out, np.ravel(indices), np.ravel(g))
-    return out.reshape(np.shape(x))
+    flat = np.ravel(indices)
+    flat = np.where(flat < 0, flat + np.size(x), flat)
+    return np.bincount(flat, weights=np.ravel(g),
+                       minlength=np.size(x)).reshape(np.shape(x))
 
 
 def sort_grad(g, x):
     """Adjoint of `np.sort(x)` (along the last axis): `g` permuted back to where each
     element came from."""
-    out = np.zeros(x.shape)
-    np.put_along_axis(out, np.argsort(x, axis=-1), g, axis=-1)
-    return out
+    n = np.shape(x)[-1]
+    rows = np.arange(np.size(x) // n if n else 0).reshape(np.shape(x)[:-1] + (1,))
+    source = np.ravel(rows * n + np.argsort(x, axis=-1))
+    return np.bincount(source, weights=np.ravel(g), minlength=np.size(x)).reshape(np.shape(x))
 
 
 # ---- linear algebra --------------------------------------------------------------

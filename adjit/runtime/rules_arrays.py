@@ -331,3 +331,6 @@ def einsum_grad_first_jvp(g, ans, grad, subscripts, x, y=None):
 @defjvp((linalg_helpers.einsum_grad_second, "einsum_grad_second"))
 def einsum_grad_second_jvp(g, ans, grad, subscripts, x, y):
     return this(grad=g), None, this(x=g), None
+
+# Rules the tape needed (np.bincount, the scatter selections' gradients use).
+from . import rules_nn  # noqa: E402,F401

@@ -341,7 +341,8 @@ def _input_gradients(entry, g, on_tensors):
             tape_ops._RULE_STACK.pop()
     else:
         ans = tuple(o._value for o in entry.outs) if entry.multi else entry.outs[0]._value
-        result = entry.rule(g, ans, *[tape_ops.plain(a) for a in entry.args])
+        result = entry.rule(g, ans, *[a._value if type(a) is Tensor else tape_ops.plain(a)
+                                      for a in entry.args])
     if entry.single:
         result = (result,)
     found = []
@@ -363,7 +364,7 @@ def _fit(grad, value, on_tensors):
             grad = new_tensor(np.asarray(grad))
         gshape = grad._value.shape
     else:
-        if type(grad) is not np.ndarray:
+        if not isinstance(grad, (np.ndarray, np.generic)):
             grad = np.asarray(grad)
         gshape = grad.shape
     if gshape != shape:

@@ -97,21 +97,27 @@ def _links(bound):
 # ---- rules --------------------------------------------------------------------------
 
 _PARAMS = {}     # rule -> names of its parameters after (g, ans)
+_DEFAULTS = {}   # rule -> their defaults (`_MISSING` for none)
+_MISSING = object()
 
 
 def rule_params(rule):
     params = _PARAMS.get(rule)
     if params is None:
-        params = _PARAMS[rule] = tuple(inspect.signature(rule).parameters)[2:]
+        parameters = list(inspect.signature(rule).parameters.values())[2:]
+        params = _PARAMS[rule] = tuple(p.name for p in parameters)
+        _DEFAULTS[rule] = tuple(_MISSING if p.default is inspect.Parameter.empty else p.default
+                                for p in parameters)
     return params
 
 
-def _bind(params, args, kwargs):
-    """The arguments of a call in the order of the rule's parameters, or None if they
-    do not fit them. Missing parameters (defaults) are None."""
+def _bind(rule, args, kwargs):
+    """The arguments of a call in the order of the rule's parameters (defaults where the
+    call leaves them out), or None if they do not fit them."""
+    params = rule_params(rule)
     if len(args) > len(params):
         return None
-    bound = list(args) + [None] * (len(params) - len(args))
+    bound = list(args) + list(_DEFAULTS[rule][len(args):])
     for name, value in kwargs.items():
         if name not in params:
             return None
@@ -119,6 +125,8 @@ def _bind(params, args, kwargs):
         if k < len(args):
             return None
         bound[k] = value
+    if any(value is _MISSING for value in bound):
+        return None
     return bound
 
 
@@ -170,6 +178,8 @@ def plain(obj):
         return obj._value
     if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
         return type(obj)(plain(item) for item in obj)
+    if type(obj) is dict:
+        return {key: plain(value) for key, value in obj.items()}
     return obj
 
 
@@ -232,22 +242,32 @@ def _operator_rule(key):
 
 def binary(key, func, a, b):
     """`func(a, b)` for the operator named `key` ("add", "mul", ...)."""
-    a, b = _operand(a), _operand(b)
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    ta, tb = type(a), type(b)
+    if ta is Variable:
+        a, ta = a._read(), Tensor
+    if tb is Variable:
+        b, tb = b._read(), Tensor
     try:
-        result = func(a._value if ta else plain(a), b._value if tb else plain(b))
+        result = func(a._value if ta is Tensor else (plain(a) if ta in _SEQUENCES else a),
+                      b._value if tb is Tensor else (plain(b) if tb in _SEQUENCES else b))
     except TypeError:
         return NotImplemented
     if type(result) is not np.ndarray:
         result = np.asarray(result)
     out = new_tensor(result)
     if ACTIVE and result.dtype.kind in "fc":
-        tapes = watching([x for x, t in ((a, ta), (b, tb)) if t])
+        inputs = (a, b) if ta is Tensor and tb is Tensor else (a,) if ta is Tensor else (b,)
+        tapes = watching(inputs)
         if tapes:
             rule, differentiable, single = _operator_rule(key)
             if differentiable:
-                record(tapes, Entry(key, rule, (out,), (a, b), None, _links((a, b)), single))
+                links = tuple((k, None, x) for k, x in ((0, a), (1, b))
+                              if type(x) is Tensor and x._value.dtype.kind in "fc")
+                record(tapes, Entry(key, rule, (out,), (a, b), None, links, single))
     return out
+
+
+_SEQUENCES = (list, tuple)
 
 
 def unary(key, func, a):
@@ -440,7 +460,7 @@ def call_function(func, args, kwargs, rule_kwargs=None):
     bound = None
     if found_rule is not None:
         rule, options = found_rule
-        bound = _bind(rule_params(rule), args, rule_kwargs)
+        bound = _bind(rule, args, rule_kwargs)
     if bound is None:
         if func in _MOVES and args and isinstance(args[0], Tensor) and len(found) == 1:
             out = _move(func, args[0], args[1:], kwargs, tapes)
