@@ -167,7 +167,8 @@ def compile_times(name):
     return {"numba_compile": numba_t.get("seconds"), "adjit_first": cold.get("seconds"),
             "adjit_transform": cold.get("transform"), "adjit_warm": warm.get("seconds"),
             "import_adjit_warm": warm.get("import"),
-            "errors": [d["error"] for d in (numba_t, cold, warm) if "error" in d]}
+            "errors": [d["error"] for d in (numba_t, cold, warm) if "error" in d]
+            + [f"adjit warned: {m}" for d in (cold, warm) for m in d.get("warnings", [])]}
 
 
 # ----------------------------------------------------------------------------- systems

@@ -152,7 +152,7 @@ def global_resolver(namespace):
             return int(value)
         if isinstance(value, (float, np.floating)):
             return float(value)
-        if value in (float, int, bool):
+        if any(value is t for t in (float, int, bool)):
             return value.__name__           # a dtype argument: `x.astype(float)`
         if isinstance(value, type) and issubclass(value, np.generic):
             return f"np.{value.__name__}"   # `np.float32`, however the user spells numpy

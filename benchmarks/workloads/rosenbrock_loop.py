@@ -1,6 +1,6 @@
 """Rosenbrock's function of 10^6 variables as an explicit loop over x[i].
 
-The hand-written adjoint is one fused pass with no tape. Peers are the
+The hand-written adjoint is one fused, vectorised pass with no tape. Peers are the
 vectorised Rosenbrock (see _rosenbrock_peers.py).
 """
 import numba
