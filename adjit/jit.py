@@ -119,7 +119,7 @@ class JitFunction:
         wrt = tuple(self._params[k] for k in watched)
         df = self._adjoint(wrt)
         rule = _adjoint_rule(df, watched, len(inputs), self.__name__)
-        links = tuple((k, None, inputs[k]) for k in watched)
+        links = tuple(watched)
         tape_ops.record(tapes, Entry(f"jit:{self.__name__}", rule, (out,), inputs, None, links,
                                      len(inputs) == 1))
         return out

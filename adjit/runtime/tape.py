@@ -228,7 +228,7 @@ class GradientTape:
                         continue
                     if out_id not in keep:
                         del grads[out_id]
-                for k, j, t, grad in _input_gradients(entry, g, on_tensors):
+                for t, grad in _input_gradients(entry, g, on_tensors):
                     tid = t._id
                     if tid not in watched:
                         continue
@@ -331,7 +331,7 @@ def _multi_gradient(entry, grads, keep, on_tensors):
 
 
 def _input_gradients(entry, g, on_tensors):
-    """`(k, j, tensor, gradient)` for each input of `entry` with a gradient, from its rule."""
+    """`(tensor, gradient)` for each input of `entry` with a gradient, from its rule."""
     if on_tensors:
         ans = entry.outs if entry.multi else entry.outs[0]
         tape_ops._RULE_STACK.append(entry.name)
@@ -346,12 +346,17 @@ def _input_gradients(entry, g, on_tensors):
     if entry.single:
         result = (result,)
     found = []
-    for k, j, t in entry.links:
-        grad = result[k]
-        if grad is not None and j is not None:
-            grad = grad[j]
-        if grad is not None:
-            found.append((k, j, t, grad))
+    args = entry.args
+    for link in entry.links:
+        if type(link) is int:
+            grad = result[link]
+            if grad is not None:
+                found.append((args[link], grad))
+        else:
+            k, j = link
+            grad = result[k]
+            if grad is not None and grad[j] is not None:
+                found.append((args[k][j], grad[j]))
     return found
 
 

@@ -32,8 +32,8 @@ _RULE_STACK = []     # names of the rules the tape runs on tensors now (for a hi
 
 class Entry:
     """One recorded operation: `rule(g, ans, *args, **kwargs)` gives the gradient of each
-    of the rule's parameters; `links` says which tensor gets which: `(k, j, tensor)` is
-    gradient `k` (element `j` of it for a parameter taking a list, else j is None)."""
+    of the rule's parameters; `links` says which get one: `k` is the tensor `args[k]`
+    (gradient `k`), `(k, j)` the tensor `args[k][j]` of a list (element `j` of gradient `k`)."""
 
     __slots__ = ("name", "rule", "outs", "args", "kwargs", "links", "single", "multi")
 
@@ -81,16 +81,16 @@ def _floating(value):
 
 
 def _links(bound):
-    """`(k, j, tensor)` for each float tensor among the bound parameters (j indexes a list)."""
+    """`k` for each float tensor among the bound parameters, `(k, j)` for one in a list."""
     links = []
     for k, value in enumerate(bound):
         if isinstance(value, Tensor):
             if value._value.dtype.kind in "fc":
-                links.append((k, None, value))
+                links.append(k)
         elif isinstance(value, (list, tuple)):
             for j, item in enumerate(value):
                 if isinstance(item, Tensor) and item._value.dtype.kind in "fc":
-                    links.append((k, j, item))
+                    links.append((k, j))
     return tuple(links)
 
 
@@ -261,13 +261,15 @@ def binary(key, func, a, b):
         if tapes:
             rule, differentiable, single = _operator_rule(key)
             if differentiable:
-                links = tuple((k, None, x) for k, x in ((0, a), (1, b))
-                              if type(x) is Tensor and x._value.dtype.kind in "fc")
+                fa = ta is Tensor and a._value.dtype.kind in "fc"
+                fb = tb is Tensor and b._value.dtype.kind in "fc"
+                links = _BOTH if fa and fb else _FIRST if fa else _SECOND if fb else ()
                 record(tapes, Entry(key, rule, (out,), (a, b), None, links, single))
     return out
 
 
 _SEQUENCES = (list, tuple)
+_BOTH, _FIRST, _SECOND = (0, 1), (0,), (1,)
 
 
 def unary(key, func, a):
