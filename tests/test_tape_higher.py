@@ -251,3 +251,27 @@ def test_outer_tape_not_watching_leaves_the_gradient_unconnected():
         g = inner.gradient(y, x)
     assert float(g) == 3 * 1.5 ** 2
     assert outer.gradient(g, other) is None
+
+
+def test_rule_that_cannot_run_on_tensors_is_refused_only_when_recorded():
+    x0 = np.array([2.0, 0.0, 3.0])          # a zero: cumprod's gradient writes in place
+
+    def f(x):
+        return np.sum(np.cumprod(x) * np.array([1.0, 2.0, 3.0]))
+
+    x = constant(x0)
+    other = constant(1.0)
+    with GradientTape() as outer:
+        outer.watch(other)                   # records, but not x: the rule runs on arrays
+        with GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        g = inner.gradient(y, x)
+    assert_close(g.numpy(), numeric_gradient(f, [x0], 0))
+    with GradientTape() as outer:
+        outer.watch(x)
+        with GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        with pytest.raises(NotImplementedError, match="cumprod.*on tensors"):
+            inner.gradient(y, x)

@@ -228,11 +228,15 @@ class GradientTape:
                         continue
                     if out_id not in keep:
                         del grads[out_id]
-                for t, grad in _input_gradients(entry, g, on_tensors):
+                # On tensors only where another tape records this entry's gradient.
+                here = on_tensors and _recorded_elsewhere(entry, g)
+                if on_tensors and not here:
+                    g = tape_ops.plain(g)
+                for t, grad in _input_gradients(entry, g, here):
                     tid = t._id
                     if tid not in watched:
                         continue
-                    grad = _fit(grad, t._value, on_tensors)
+                    grad = _fit(grad, t._value, here)
                     previous = grads.get(tid)
                     grads[tid] = grad if previous is None else previous + grad
         return grads
@@ -330,6 +334,24 @@ def _multi_gradient(entry, grads, keep, on_tensors):
     return tuple(filled)
 
 
+def _recorded_elsewhere(entry, g):
+    """Whether a recording tape watches the gradient, a result or an input of `entry`: then
+    its rule must run on tensors for that tape to record the gradient computation."""
+    ids = [x._id for x in (g if isinstance(g, tuple) else (g,)) if isinstance(x, Tensor)]
+    ids.extend(out._id for out in entry.outs)
+    for a in entry.args:
+        if isinstance(a, Tensor):
+            ids.append(a._id)
+        elif type(a) in (list, tuple):
+            ids.extend(item._id for item in a if isinstance(item, Tensor))
+    for tape in ACTIVE:
+        watched = tape._watched
+        for i in ids:
+            if i in watched:
+                return True
+    return False
+
+
 def _input_gradients(entry, g, on_tensors):
     """`(tensor, gradient)` for each input of `entry` with a gradient, from its rule."""
     if on_tensors:
@@ -337,6 +359,11 @@ def _input_gradients(entry, g, on_tensors):
         tape_ops._RULE_STACK.append(entry.name)
         try:
             result = entry.rule(g, ans, *entry.args)
+        except (TypeError, LookupError) as exc:
+            raise NotImplementedError(
+                f"adjit: the gradient of {entry.name} cannot be computed on tensors, so a tape "
+                f"recording it (nested tapes, a higher derivative) cannot differentiate it: "
+                f"{exc}") from exc
         finally:
             tape_ops._RULE_STACK.pop()
     else:

@@ -451,6 +451,12 @@ class Reference:
         return f"<Reference to {self._object!r}>"
 
 
+# TensorFlow's other arguments of tf.Variable, accepted (by keyword) and ignored.
+_TF_VARIABLE_OPTIONS = {"validate_shape", "caching_device", "variable_def", "import_scope",
+                        "constraint", "synchronization", "aggregation", "shape",
+                        "experimental_enable_variable_lifting"}
+
+
 class Variable(ArrayLike):
     """A value that changes (`assign`, `assign_add`, `assign_sub`) and that tapes watch
     when it is read, unless `trainable=False`.
@@ -465,12 +471,14 @@ class Variable(ArrayLike):
     __array_priority__ = 1000.0
     __hash__ = None
 
-    def __init__(self, initial_value=None, trainable=True, validate_shape=True,
-                 caching_device=None, name=None, variable_def=None, dtype=None,
-                 import_scope=None, constraint=None, synchronization=None, aggregation=None,
-                 shape=None, **kwargs):
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, **options):
+        if "value" in options and initial_value is None:
+            initial_value = options.pop("value")
+        unknown = set(options) - _TF_VARIABLE_OPTIONS
+        if unknown:
+            raise TypeError(f"Variable() got unexpected argument(s) {', '.join(sorted(unknown))}")
         if initial_value is None:
-            raise ValueError("Variable needs an initial_value")
+            raise ValueError("Variable needs an initial value")
         if callable(initial_value) and not isinstance(initial_value, (Tensor, Variable)):
             initial_value = initial_value()
         self._id = next(_ids)
@@ -480,6 +488,7 @@ class Variable(ArrayLike):
         self._set(np.array(as_array(initial_value, dtype)))
 
     def _set(self, value):
+        value.flags.writeable = False        # reads recorded on a tape share it
         self._value = value
         self._tensor = new_tensor(value, self._id)
 
@@ -576,7 +585,7 @@ class Variable(ArrayLike):
         value = self._value
         if dtype is not None and np.dtype(dtype) != value.dtype:
             return value.astype(dtype)
-        return value.copy() if copy else value
+        return value.copy()                  # as TensorFlow: a copy, never the variable itself
 
     def __float__(self):
         return float(self._value)
@@ -622,7 +631,7 @@ class Variable(ArrayLike):
         return format(self._read(), spec)
 
     def __reduce__(self):
-        return (Variable, (self._value, self._trainable, True, None, self._name[:-2]))
+        return (Variable, (self._value, self._trainable, self._name[:-2]))
 
 
 def _delegate(name):
