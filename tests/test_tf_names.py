@@ -371,3 +371,31 @@ def test_print_and_function(capsys):
     assert capsys.readouterr().out.strip() == "value [1. 2.]"
     assert tf.function(lambda x: x + 1)(1) == 2
     assert tf.function(jit_compile=True)(len)([1]) == 1
+
+
+def test_module_lists_its_variables_and_trains():
+    # TensorFlow's "basic training loops" guide: y = 3 x + 2 fitted by a tf.Module
+    class Model(tf.Module):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.w = tf.Variable(5.0)
+            self.b = tf.Variable(0.0)
+            self.frozen = tf.Variable(1.0, trainable=False)
+            self.layers = [tf.Variable([1.0, 2.0])]
+
+        def __call__(self, x):
+            return self.w * x + self.b
+
+    model = Model()
+    assert model.trainable_variables == (model.b, model.layers[0], model.w)
+    assert len(model.variables) == 4
+    tf.random.set_seed(1)
+    x = tf.random.normal([100])
+    y = x * 3.0 + 2.0
+    for _ in range(200):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(y - model(x)))
+        dw, db = tape.gradient(loss, [model.w, model.b])
+        model.w.assign_sub(0.1 * dw)
+        model.b.assign_sub(0.1 * db)
+    assert_close([float(model.w), float(model.b)], [3.0, 2.0], rtol=1e-8)

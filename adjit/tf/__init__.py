@@ -41,6 +41,7 @@ from .math import (abs, acos, add, add_n, argmax, argmin, asin, atan, atan2, cei
                    rsqrt, sigmoid, sign, sin, sinh, sqrt, square, squared_difference,
                    subtract, tan, tanh, truediv)
 from .math import mod as floormod  # noqa: F401
+from .module import Module  # noqa: F401
 
 float16 = half = _np.dtype(_np.float16)
 float32 = _np.dtype(_np.float32)
