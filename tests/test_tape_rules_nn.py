@@ -21,7 +21,8 @@ def test_bincount_weights_gradient_compiled_and_python(jit):
     df = adjit.grad(scatter, wrt=0, jit=jit)
     for seed in (0, 1):
         w = np.random.default_rng(seed).normal(size=6)
-        assert_close(df(w, BINS, COEFFICIENTS), numeric_gradient(scatter, [w, BINS, COEFFICIENTS], 0))
+        assert_close(df(w, BINS, COEFFICIENTS),
+                     numeric_gradient(scatter, [w, BINS, COEFFICIENTS], 0))
 
 
 def test_bincount_on_the_tape_and_twice_differentiated():

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from . import nest, tape_ops
-from .tape_ops import ACTIVE, Entry
+from .tape_ops import ACTIVE
 from .tensor import Tensor, Variable, new_tensor
 
 
@@ -463,4 +463,4 @@ def _stack_rows(rows, shape, source, unconnected, on_tensors, batch=False):
     return result if on_tensors else new_tensor(np.array(result))
 
 
-__all__ = ["Entry", "GradientTape", "UnconnectedGradients"]
+__all__ = ["GradientTape", "UnconnectedGradients"]

@@ -452,11 +452,20 @@ def call_function(func, args, kwargs, rule_kwargs=None):
     found = []
     args = _read(tuple(args), found)
     kwargs = {k: _read(v, found) for k, v in kwargs.items()}
+    if kwargs.get("out") is not None:
+        raise TypeError(f"{_name_of(func)}: tensors are immutable, `out=` is not supported")
     tapes = watching(found) if ACTIVE and found else None
     if not tapes:
         return wrap(func(*plain(args), **plain(kwargs)))
-    if func in (np.matmul, np.dot) and len(args) == 2 and not kwargs:
+    if func is np.matmul and len(args) == 2 and not kwargs:
         return matmul(*args)
+    if func is np.dot and len(args) == 2 and not kwargs:
+        if np.ndim(plain(args[0])) == 0 or np.ndim(plain(args[1])) == 0:
+            return binary("mul", np.multiply, *args)
+        if np.ndim(plain(args[1])) <= 2:
+            return matmul(*args)            # the same as np.matmul then
+        raise LookupError("adjit differentiates np.dot with a second operand of at most 2 "
+                          "dimensions; use np.matmul (or @) for stacks of matrices")
     rule_kwargs = kwargs if rule_kwargs is None else rule_kwargs
     found_rule = _rule_of(func, args, rule_kwargs)
     bound = None

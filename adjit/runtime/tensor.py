@@ -201,7 +201,8 @@ class Tensor(ArrayLike):
             yield self[i]
 
     def __repr__(self):
-        return f"<Tensor: shape={self._value.shape}, dtype={self.dtype}, numpy={_format(self._value)}>"
+        return (f"<Tensor: shape={self._value.shape}, dtype={self.dtype}, "
+                f"numpy={_format(self._value)}>")
 
     def __str__(self):
         return f"Tensor({_format(self._value)}, shape={self._value.shape}, dtype={self.dtype})"
@@ -412,7 +413,9 @@ class Tensor(ArrayLike):
         return _ops.compare(np.greater_equal, self, other)
 
     def __and__(self, other):
-        return np.logical_and(self, other) if self.dtype == np.bool_ else np.bitwise_and(self, other)
+        if self.dtype == np.bool_:
+            return np.logical_and(self, other)
+        return np.bitwise_and(self, other)
 
     __rand__ = __and__
 
@@ -422,7 +425,9 @@ class Tensor(ArrayLike):
     __ror__ = __or__
 
     def __xor__(self, other):
-        return np.logical_xor(self, other) if self.dtype == np.bool_ else np.bitwise_xor(self, other)
+        if self.dtype == np.bool_:
+            return np.logical_xor(self, other)
+        return np.bitwise_xor(self, other)
 
     __rxor__ = __xor__
 
@@ -686,8 +691,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
 
 
 def _holds_tensors(value):
-    return any(isinstance(v, (Tensor, Variable)) or (isinstance(v, (list, tuple)) and _holds_tensors(v))
-               for v in value)
+    return any(isinstance(v, (Tensor, Variable))
+               or (isinstance(v, (list, tuple)) and _holds_tensors(v)) for v in value)
 
 
 from . import tape_ops as _ops  # noqa: E402  (tape_ops needs the classes above)

@@ -23,7 +23,8 @@ import numpy as _np
 
 from ..jit import jit  # noqa: F401
 from ..runtime.tape import GradientTape, UnconnectedGradients  # noqa: F401
-from ..runtime.tensor import Tensor, TensorShape, Variable, constant, convert_to_tensor  # noqa: F401
+from ..runtime.tensor import (Tensor, TensorShape, Variable, constant,  # noqa: F401
+                              convert_to_tensor)
 from . import keras, linalg, math, nn, random  # noqa: F401
 from .array_ops import (boolean_mask, broadcast_to, cast, clip_by_norm, clip_by_value,  # noqa: F401
                         concat, expand_dims, eye, fill, gather, gather_nd, identity, is_tensor,
@@ -32,8 +33,8 @@ from .array_ops import (boolean_mask, broadcast_to, cast, clip_by_norm, clip_by_
                         tile, transpose, unstack, where, zeros, zeros_like)
 from .array_ops import range  # noqa: F401,A004
 from .linalg import einsum, matmul, tensordot  # noqa: F401
-from .math import (abs, acos, add, add_n, argmax, argmin, asin, atan, atan2, ceil,  # noqa: F401,A004
-                   cos, cosh, cumsum, cumprod, divide, equal, exp, floor, floordiv, greater,
+from .math import (abs, acos, add, add_n, argmax, argmin, asin, atan, atan2,  # noqa: F401,A004
+                   ceil, cos, cosh, cumsum, cumprod, divide, equal, exp, floor, floordiv, greater,
                    greater_equal, less, less_equal, log, log1p, logical_and, logical_not,
                    logical_or, maximum, minimum, multiply, negative, not_equal, pow,
                    reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,

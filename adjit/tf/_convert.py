@@ -1,4 +1,5 @@
-"""What the `adjit.tf` functions share: arguments as tensors, axes and shapes as NumPy takes them."""
+"""What the `adjit.tf` functions share: arguments as tensors, axes and shapes as NumPy
+takes them."""
 
 import numpy as np
 
