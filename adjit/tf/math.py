@@ -94,7 +94,7 @@ def _elementwise(func, doc):
     def op(x, name=None):
         return result(func(tensor(x)))
     op.__doc__ = doc
-    op.__name__ = doc.split("(")[0]
+    op.__name__ = op.__qualname__ = doc.split("(")[0]
     return op
 
 
