@@ -224,3 +224,12 @@ def odds_and_ends(x, m):
     e[:] = 1.5
     i = np.identity(3) * 2.0 + np.eye(3, 3, 1)
     return np.sum(y ** 2) + k * x[1] + np.sum(e * x) + np.sum(i * m) + math.fabs(x[2]) * x[3]
+
+
+def tensordot_pairs(a, b):
+    """`axes` as a pair of sequences (in any order, negative too) and of ints: a is 2x3,
+    b is 3x2x4."""
+    full = np.tensordot(a, b, axes=([1, 0], [0, 1]))
+    one = np.tensordot(a, b[:, :, 0], axes=([-1], [0]))
+    ints = np.tensordot(b, a, axes=(0, 1))
+    return np.sum(np.sin(full)) + np.sum(one ** 2) + np.sum(np.cos(ints) * np.arange(16.0).reshape(2, 4, 2))

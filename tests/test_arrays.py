@@ -56,6 +56,7 @@ CASES = [
     case(A.products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
     case(A.tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
     case(A.tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
+    case(A.tensordot_pairs, [normal(2, 3), normal(3, 2, 4)], (0, 1)),
     case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3)),
     case(A.diagonals, [normal(3, 4), normal(3)], (0, 1)),
     case(A.permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),

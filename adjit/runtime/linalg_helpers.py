@@ -25,9 +25,20 @@ def inner_of(a, b):
 
 
 def tensordot_of(a, b, axes=2):
-    """`np.tensordot(a, b, axes)`, `axes` an int (the last `axes` axes of `a` against
-    the first of `b`)."""
+    """`np.tensordot(a, b, axes)`: `axes` an int (the last `axes` axes of `a` against
+    the first of `b`) or a pair `(axes_of_a, axes_of_b)`."""
     return np.tensordot(a, b, axes)
+
+
+def tensordot_pair(a, b, axes):
+    """For `axes=(axes_of_a, axes_of_b)`: `(perm_a, perm_b, n)`, the permutations that put
+    the summed axes last in `a` and first in `b`, in matching order, and their number:
+    `tensordot(a, b, axes)` is `tensordot(a.transpose(perm_a), b.transpose(perm_b), n)`."""
+    summed_a = [i % np.ndim(a) for i in np.reshape(axes[0], -1)]
+    summed_b = [i % np.ndim(b) for i in np.reshape(axes[1], -1)]
+    free_a = [i for i in range(np.ndim(a)) if i not in summed_a]
+    free_b = [i for i in range(np.ndim(b)) if i not in summed_b]
+    return free_a + summed_a, summed_b + free_b, len(summed_a)
 
 
 def _tensordot_sizes(a, b, axes):
@@ -39,13 +50,21 @@ def _tensordot_sizes(a, b, axes):
 
 
 def tensordot_grad_left(g, a, b, axes=2):
-    """Adjoint of `a` in `np.tensordot(a, b, axes)` (int axes)."""
+    """Adjoint of `a` in `np.tensordot(a, b, axes)`."""
+    if not isinstance(axes, (int, np.integer)):
+        perm_a, perm_b, n = tensordot_pair(a, b, axes)
+        grad = tensordot_grad_left(g, np.transpose(a, perm_a), np.transpose(b, perm_b), n)
+        return np.transpose(grad, np.argsort(perm_a))
     p, q, r = _tensordot_sizes(a, b, axes)
     return (np.reshape(g, (p, r)) @ np.reshape(b, (q, r)).T).reshape(np.shape(a))
 
 
 def tensordot_grad_right(g, a, b, axes=2):
-    """Adjoint of `b` in `np.tensordot(a, b, axes)` (int axes)."""
+    """Adjoint of `b` in `np.tensordot(a, b, axes)`."""
+    if not isinstance(axes, (int, np.integer)):
+        perm_a, perm_b, n = tensordot_pair(a, b, axes)
+        grad = tensordot_grad_right(g, np.transpose(a, perm_a), np.transpose(b, perm_b), n)
+        return np.transpose(grad, np.argsort(perm_b))
     p, q, r = _tensordot_sizes(a, b, axes)
     return (np.reshape(a, (p, q)).T @ np.reshape(g, (p, r))).reshape(np.shape(b))
 

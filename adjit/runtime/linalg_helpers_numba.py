@@ -71,10 +71,68 @@ def _constant_int(t):
     return None
 
 
+def _pair_count(axes):
+    """How many axes `axes=(axes_of_a, axes_of_b)` sums over (known from its type), or None."""
+    if not isinstance(axes, types.BaseTuple) or len(axes) != 2:
+        return None
+    counts = [1 if isinstance(t, types.Integer) else len(t) if isinstance(t, types.BaseTuple)
+              and all(isinstance(e, types.Integer) for e in t) else None for t in axes]
+    return counts[0] if counts[0] is not None and counts[0] == counts[1] else None
+
+
+@register_jitable
+def _permutation(ndim, summed, last):
+    """The axes of an array of `ndim` axes with `summed` (negative from the end too) put
+    last (`last`) or first, the others keeping their order."""
+    summed = np.asarray(summed).reshape(-1)
+    n = summed.size
+    is_summed = np.zeros(ndim, np.bool_)
+    perm = np.empty(ndim, np.intp)
+    for k in range(n):
+        axis = summed[k] % ndim
+        is_summed[axis] = True
+        perm[ndim - n + k if last else k] = axis
+    j = 0 if last else n
+    for axis in range(ndim):
+        if not is_summed[axis]:
+            perm[j] = axis
+            j += 1
+    return perm
+
+
+def _paired(helper, a, b, count, grad_of=None):
+    """`helper` (a tensordot helper with int axes) for `axes` a pair: on `a` and `b`
+    transposed so that the summed axes are last in `a` and first in `b`; a gradient
+    (`grad_of` "a" or "b") is transposed back."""
+    na, nb = a.ndim, b.ndim
+    if grad_of is None:
+        def product(a, b, axes=2):
+            at = np.transpose(a, to_fixed_tuple(_permutation(na, axes[0], True), na))
+            bt = np.transpose(b, to_fixed_tuple(_permutation(nb, axes[1], False), nb))
+            return helper(at, bt, count)
+        return product
+
+    def gradient(g, a, b, axes=2):
+        perm_a = _permutation(na, axes[0], True)
+        perm_b = _permutation(nb, axes[1], False)
+        at = np.transpose(a, to_fixed_tuple(perm_a, na))
+        bt = np.transpose(b, to_fixed_tuple(perm_b, nb))
+        out = helper(g, at, bt, count)
+        if grad_of == "a":
+            back = to_fixed_tuple(np.argsort(perm_a), na)
+        else:
+            back = to_fixed_tuple(np.argsort(perm_b), nb)
+        return np.ascontiguousarray(np.transpose(out, back))
+    return gradient
+
+
 @overload(H.tensordot_of)
 def _tensordot_of(a, b, axes=2):
     if not (_array(a) and _array(b)):
         return None
+    count = _pair_count(axes)
+    if count is not None:
+        return _paired(H.tensordot_of, a, b, count)
     n = _constant_int(axes)
     if n is not None:
         free_a = a.ndim - n
@@ -112,6 +170,9 @@ def _as_matrix(g):
 def _tensordot_grad_left(g, a, b, axes=2):
     if not (_array(a) and _array(b)) or not (_array(g) or _number(g)):
         return None
+    count = _pair_count(axes)
+    if count is not None:
+        return _paired(H.tensordot_grad_left, a, b, count, "a")
     as_matrix = register_jitable(_as_matrix(g))
 
     def impl(g, a, b, axes=2):
@@ -125,6 +186,9 @@ def _tensordot_grad_left(g, a, b, axes=2):
 def _tensordot_grad_right(g, a, b, axes=2):
     if not (_array(a) and _array(b)) or not (_array(g) or _number(g)):
         return None
+    count = _pair_count(axes)
+    if count is not None:
+        return _paired(H.tensordot_grad_right, a, b, count, "b")
     as_matrix = register_jitable(_as_matrix(g))
 
     def impl(g, a, b, axes=2):
