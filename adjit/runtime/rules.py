@@ -20,7 +20,7 @@ import math
 import gast
 import numpy as np
 
-from ..transform.templates import Primitive, primitive_from_rule
+from ..transform.templates import Primitive, primitive_from_rule, remember_source
 from .array_helpers import (centered, clip_above, clip_below, clip_inside,  # noqa: F401
                             cumprod_grad, cumsum_grad, extremum_share, one_if_zero,
                             prod_others, reduced_size, reshape_to, sum_axis, unreduce)
@@ -54,6 +54,7 @@ def defrule(*keys, broadcast=False, differentiable=True, shape="elementwise", ax
     `tuple(<piece k> for k in range(len(arrays)))` (see `templates.PerElement`).
     """
     def register(rule):
+        remember_source(rule)
         for key in keys:
             if isinstance(key, str):
                 obj, spelling, shown = key, "", ""

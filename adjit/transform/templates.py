@@ -53,7 +53,7 @@ def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=Tr
     A parameter taking a tuple of values has the gradient
     `tuple(<expression of k> for k in range(len(<param>)))`: one per element.
     A primitive returning `results` > 1 values gets `g` and `ans` as tuples."""
-    tree = gast.parse(textwrap.dedent(inspect.getsource(rule)))
+    tree = gast.parse(textwrap.dedent(source_of(rule)))
     fdef = tree.body[0]
     arg_names = [a.id for a in fdef.args.args]
     if arg_names[:2] != ["g", "ans"]:
@@ -76,6 +76,17 @@ def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=Tr
                   for e in grads)
     return Primitive(name, spelling, params, defaults, grads, broadcast, differentiable, shape,
                      results=results)
+
+
+def source_of(rule):
+    """The source of `rule`, as read when it was registered (`remember_source`): a rule
+    file edited later, while a process runs, must not give another function's lines."""
+    return getattr(rule, "__adjit_source__", None) or inspect.getsource(rule)
+
+
+def remember_source(rule):
+    rule.__adjit_source__ = inspect.getsource(rule)
+    return rule
 
 
 def _per_element(expr):
