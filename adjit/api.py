@@ -212,6 +212,8 @@ class GradFunction:
         if self._single:
             grads = _like(grads, by_name[self.wrt[0]])
         else:
+            if len(self.wrt) == 1:      # the adjoint returns one bare gradient for one name
+                grads = (grads,)
             grads = tuple(_like(g, by_name[n]) for g, n in zip(grads, self.wrt))
         if self.preserve_result:
             return value, grads
@@ -242,6 +244,8 @@ def vjp(f, *args, wrt=0, jit=None):
         _, grads = df._run(values + [cotangent])
         if df._single:
             return _like(grads, by_name[df.wrt[0]])
+        if len(df.wrt) == 1:
+            grads = (grads,)
         return tuple(_like(g, by_name[n]) for g, n in zip(grads, df.wrt))
     return value, vjp_fn
 

@@ -442,8 +442,6 @@ def nested_grad(df, inner, wrt, preserve_result, jit):
                 ones.append(_ones(by_name[name]))
         out = runner(*values, 1.0, *ones)
         grads = _result(out, len(levels))
-        if not df._single and len(df.wrt) == 1:
-            grads = (grads,)
         value = inner(*values) if df.preserve_result else None
         return value, grads
     df._python = run

@@ -222,6 +222,76 @@ def tangent_like(tangent, ans):
     return tangent
 
 
+# ---- tangents (forward mode) of operations whose JVP needs a helper ----------------
+
+def sort_tangent(g, x):
+    """The tangent of `np.sort(x)` (along the last axis): `g` permuted as `x` is sorted."""
+    return np.take_along_axis(np.asarray(g, dtype=np.float64), np.argsort(x, axis=-1), axis=-1)
+
+
+def prod_others_tangent(g, x, axis=None):
+    """The tangent of `prod_others(x, axis)` along `g`: for each element, the sum over the
+    other elements j of its group of g_j times the product of the rest, right at zeros."""
+    if not isinstance(x, np.ndarray):
+        return 0.0
+    g = g + np.zeros(x.shape)
+    zero = x == 0
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    safe = np.where(zero, 1.0, x)
+    rest = np.prod(safe, axis=axis, keepdims=True)               # product of the non-zeros
+    ratio = np.sum(np.where(zero, 0.0, g / safe), axis=axis, keepdims=True)
+    at_zeros = np.sum(np.where(zero, g, 0.0), axis=axis, keepdims=True)
+    none = rest / safe * (ratio - g / safe)
+    one = np.where(zero, rest * ratio, at_zeros * rest / safe)
+    two = np.where(zero, rest * (at_zeros - g), 0.0)
+    return np.where(zeros == 0, none, np.where(zeros == 1, one, np.where(zeros == 2, two, 0.0)))
+
+
+def cumprod_tangent(g, ans, x, axis=None):
+    """The tangent of `ans = np.cumprod(x, axis)` along `g`, right at zeros."""
+    if not isinstance(x, np.ndarray):
+        return g
+    g = g + np.zeros(x.shape)
+    if axis is None:
+        lines, shape = np.reshape(x, (1, -1)), None
+        tangents = np.reshape(g, (1, -1))
+    else:
+        lines = np.moveaxis(x, axis, -1)
+        shape = lines.shape
+        lines, tangents = lines.reshape(-1, shape[-1]), np.moveaxis(g, axis, -1).reshape(-1, shape[-1])
+    out = np.zeros(lines.shape)
+    for r in range(lines.shape[0]):
+        product, ratio, zeros, at_zero = 1.0, 0.0, 0, 0.0
+        for i in range(lines.shape[1]):
+            v, t = lines[r, i], tangents[r, i]
+            if v == 0:
+                zeros += 1
+                at_zero = t
+            else:
+                product *= v
+                ratio += t / v
+            out[r, i] = product * ratio if zeros == 0 else (product * at_zero if zeros == 1 else 0.0)
+    if shape is None:
+        return out.reshape(-1)          # np.cumprod without an axis flattens
+    return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+def cholesky_tangent(g, ans):
+    """The tangent of `ans = np.linalg.cholesky(a)` along `g` (taken symmetric, as the
+    gradient is): `L phi(L^-1 g L^-T)`, phi the lower triangle with half the diagonal."""
+    sym = 0.5 * (g + g.T)
+    inner = np.linalg.solve(ans, np.linalg.solve(ans, sym).T).T
+    phi = np.tril(inner) - 0.5 * np.diag(np.diag(inner))
+    return ans @ phi
+
+
+def eigvalsh_tangent(g, a):
+    """The tangent of `np.linalg.eigvalsh(a)` along `g` (taken symmetric): v_i^T g v_i."""
+    w, v = np.linalg.eigh(a)
+    sym = 0.5 * (g + g.T)
+    return np.sum(v * (sym @ v), axis=0)
+
+
 def grad_or_zero(grad, like):
     """`grad`, or a zero shaped like `like` where a custom rule returned None."""
     return zeros_like(like) if grad is None else grad
@@ -242,7 +312,8 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
-           "grad_at", "zero_at", "grad_or_zero", "tangent_like", "reshape_to", "sum_axis", "mean_axis",
+           "grad_at", "zero_at", "grad_or_zero", "tangent_like", "sort_tangent",
+           "prod_others_tangent", "cumprod_tangent", "cholesky_tangent", "eigvalsh_tangent", "reshape_to", "sum_axis", "mean_axis",
            "prod_axis", "max_axis", "min_axis", "var_axis", "std_axis", "norm_axis", "cumsum_axis",
            "cumprod_axis", "unreduce", "reduced_size", "centered", "prod_others", "extremum_share",
            "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS \

@@ -349,6 +349,132 @@ def _tangent_like(tangent, ans):
     return lambda tangent, ans: tangent
 
 
+# ---- tangents of operations whose JVP needs a helper ---------------------------------
+
+@overload(helpers.sort_tangent)
+def _sort_tangent(g, x):
+    if not _is_array(x):
+        return None
+
+    def impl(g, x):
+        n = x.shape[-1]
+        rows = np.ascontiguousarray(x).reshape(x.size // n if n else 0, n)
+        values = (np.ascontiguousarray(g) + np.zeros(x.shape)).reshape(rows.shape)
+        out = np.empty(rows.shape)
+        for r in range(rows.shape[0]):
+            order = np.argsort(rows[r])
+            for i in range(n):
+                out[r, i] = values[r, order[i]]
+        return out.reshape(x.shape)
+    return impl
+
+
+@overload(helpers.prod_others_tangent)
+def _prod_others_tangent(g, x, axis=None):
+    from .array_helpers_numba import _gradient_typer, _groups
+    if _is_scalar(x):
+        return lambda g, x, axis=None: 0.0
+    mask = _gradient_typer(x, axis)
+    if mask is None:
+        return None
+    ndim = x.ndim
+
+    def impl(g, x, axis=None):
+        groups, kept, count = _groups(x.shape, mask(ndim, axis))
+        flat = np.ascontiguousarray(x).reshape(x.size)
+        tangent = (np.ascontiguousarray(g) + np.zeros(x.shape)).reshape(x.size)
+        rest = np.ones(count)
+        ratio = np.zeros(count)
+        at_zeros = np.zeros(count)
+        zeros = np.zeros(count, np.intp)
+        for i in range(x.size):
+            f = groups[i]
+            if flat[i] == 0:
+                zeros[f] += 1
+                at_zeros[f] += tangent[i]
+            else:
+                rest[f] *= flat[i]
+                ratio[f] += tangent[i] / flat[i]
+        out = np.zeros(x.size)
+        for i in range(x.size):
+            f = groups[i]
+            if zeros[f] == 0:
+                out[i] = rest[f] / flat[i] * (ratio[f] - tangent[i] / flat[i])
+            elif zeros[f] == 1:
+                out[i] = rest[f] * ratio[f] if flat[i] == 0 else at_zeros[f] * rest[f] / flat[i]
+            elif zeros[f] == 2 and flat[i] == 0:
+                out[i] = rest[f] * (at_zeros[f] - tangent[i])
+        return out.reshape(x.shape)
+    return impl
+
+
+@overload(helpers.cumprod_tangent)
+def _cumprod_tangent(g, ans, x, axis=None):
+    from .array_helpers_numba import _line
+    if not (_is_array(x) and x.ndim > 0):
+        return None
+    if not (isinstance(axis, (types.NoneType, types.Omitted)) or axis is None
+            or isinstance(axis, types.Integer)):
+        return None
+    flat_result = isinstance(axis, (types.NoneType, types.Omitted)) or axis is None
+
+    def impl(g, ans, x, axis=None):
+        length, step = _line(x.shape, axis)
+        flat = np.ascontiguousarray(x).reshape(x.size)
+        tangent = (np.ascontiguousarray(g) + np.zeros(x.shape)).reshape(x.size)
+        product = np.ones(x.size)
+        ratio = np.zeros(x.size)
+        zeros = np.zeros(x.size, np.intp)
+        at_zero = np.zeros(x.size)
+        out = np.zeros(x.size)
+        for i in range(x.size):
+            if (i // step) % length != 0:       # carry the line's running values along
+                product[i], ratio[i] = product[i - step], ratio[i - step]
+                zeros[i], at_zero[i] = zeros[i - step], at_zero[i - step]
+            if flat[i] == 0:
+                zeros[i] += 1
+                at_zero[i] = tangent[i]
+            else:
+                product[i] *= flat[i]
+                ratio[i] += tangent[i] / flat[i]
+            if zeros[i] == 0:
+                out[i] = product[i] * ratio[i]
+            elif zeros[i] == 1:
+                out[i] = product[i] * at_zero[i]
+        return out if flat_result else out.reshape(x.shape)
+    return impl
+
+
+@overload(helpers.cholesky_tangent)
+def _cholesky_tangent(g, ans):
+    if not (_is_array(g) and _is_array(ans)):
+        return None
+
+    def impl(g, ans):
+        sym = 0.5 * (g + g.T)
+        inner = np.linalg.solve(ans, np.ascontiguousarray(np.linalg.solve(ans, sym).T)).T
+        phi = np.tril(inner) - 0.5 * np.diag(np.diag(inner))
+        return ans @ phi
+    return impl
+
+
+@overload(helpers.eigvalsh_tangent)
+def _eigvalsh_tangent(g, a):
+    if not (_is_array(g) and _is_array(a)):
+        return None
+
+    def impl(g, a):
+        w, v = np.linalg.eigh(a)
+        sym = 0.5 * (g + g.T)
+        sv = sym @ v
+        out = np.zeros(w.shape[0])
+        for i in range(w.shape[0]):
+            for k in range(v.shape[0]):
+                out[i] += v[k, i] * sv[k, i]
+        return out
+    return impl
+
+
 @overload(helpers.grad_or_zero)
 def _grad_or_zero(grad, like):
     if isinstance(grad, (types.NoneType, types.Omitted)) or grad is types.none:

@@ -26,6 +26,7 @@ from .array_helpers import (centered, clip_above, clip_below, clip_inside,  # no
                             prod_others, reduced_size, reshape_to, sum_axis, unreduce)
 from .helpers import (broadcast_like, dot_grad_left, dot_grad_right, extremum_grad,  # noqa: F401
                       log_or_zero, size_of, tangent_like, unbroadcast)
+from .helpers import cumprod_tangent, prod_others_tangent  # noqa: F401
 
 _RULES = {}        # key -> (rule function, spelling, options)
 _PRIMITIVES = {}   # key -> Primitive, built on first use
@@ -176,6 +177,8 @@ def defjvp(*targets, linear=None, mutates=()):
     shape "elementwise" needs no JVP: its gradient, with the tangent for `g`, is one.
     """
     def register(jvp):
+        if jvp is not None:
+            remember_source(jvp)
         for target in targets:
             if isinstance(target, tuple):
                 function, spelling = target
@@ -775,9 +778,19 @@ def cumprod(g, ans, x):
     return cumprod_grad(g, ans, x)
 
 
+@defjvp(cumprod)
+def cumprod_jvp(g, ans, x):
+    return cumprod_tangent(g, ans, x)
+
+
 @defrule((np.cumprod, "cumprod_axis", "np.cumprod"), axes=True)
 def cumprod_axis(g, ans, x, axis=None, dtype=None, out=None):
     return cumprod_grad(g, ans, x, axis), None, None, None
+
+
+@defjvp(cumprod_axis)
+def cumprod_axis_jvp(g, ans, x, axis=None, dtype=None, out=None):
+    return cumprod_tangent(g, ans, x, axis), None, None, None
 
 
 @defrule((np.transpose, "np.transpose"), shape="unknown")
@@ -867,6 +880,7 @@ defjvp((helpers.stack_like, "stack_like"), linear=("value",))
 defjvp((helpers.grow, "grow"), (helpers.restore, "restore"), linear=("stack",))
 defjvp((helpers.snapshot, "snapshot"), (array_helpers.centered, "centered"), linear=("x",))
 defjvp((helpers.tangent_like, "tangent_like"), linear=("tangent",))
+defjvp((helpers.sort_tangent, "sort_tangent"), linear=("g",))
 defjvp((helpers.undo_log, "undo_log"), linear=("array",))
 defjvp((helpers.log_write, "log_write"), linear=("log", "array"), mutates=("log",))
 defjvp((helpers.undo_write, "undo_write"), (helpers.undo_to, "undo_to"), linear=("log", "array"),
@@ -889,6 +903,11 @@ def dot_grad_right_jvp(g, ans, grad, x, y):
 @defjvp((helpers.log_or_zero, "log_or_zero"))
 def log_or_zero_jvp(g, ans, x):
     return g * (x != 0) / one_if_zero(x)
+
+
+@defjvp((array_helpers.prod_others, "prod_others"))
+def prod_others_jvp(g, ans, x, axis=None):
+    return prod_others_tangent(g, x, axis), None
 
 
 @defjvp((array_helpers.one_if_zero, "one_if_zero"))

@@ -18,6 +18,7 @@ import numpy as np
 from . import rules
 from .array_helpers import reshape_to  # noqa: F401
 from .helpers import dot_grad_left, dot_grad_right, unbroadcast  # noqa: F401
+from .helpers import cholesky_tangent, eigvalsh_tangent, sort_tangent  # noqa: F401
 from .linalg_helpers import (cholesky_grad, diag_grad, diagonal_grad, diagonal_of,  # noqa: F401
                              eigvalsh_grad, einsum_grad_first, einsum_grad_second, einsum_of,
                              flat_copy, inner_of, matmul_of, repeat_grad, repeat_of, sort_grad,
@@ -249,6 +250,11 @@ def sort(g, ans, x):
     return sort_grad(g, x)
 
 
+@defjvp(sort)
+def sort_jvp(g, ans, x):
+    return sort_tangent(g, x)
+
+
 # ---- linear algebra --------------------------------------------------------------
 
 @defrule((np.linalg.inv, "np.linalg.inv"), shape="unknown")
@@ -287,10 +293,20 @@ def cholesky(g, ans, a):
     return cholesky_grad(g, ans)
 
 
+@defjvp(cholesky)
+def cholesky_jvp(g, ans, a):
+    return cholesky_tangent(g, ans)
+
+
 # `a` symmetric (NumPy reads its lower triangle): the gradient is symmetric too.
 @defrule((np.linalg.eigvalsh, "np.linalg.eigvalsh"), shape="unknown")
 def eigvalsh(g, ans, a):
     return eigvalsh_grad(g, a)
+
+
+@defjvp(eigvalsh)
+def eigvalsh_jvp(g, ans, a):
+    return eigvalsh_tangent(g, a)
 
 
 # Array methods as the functions they mean (see `rules.METHODS`).

@@ -287,9 +287,9 @@ class _Function:
         """The tangent of an argument: its tangent's name, or a zero like it."""
         if isinstance(node, gast.Name) and node.id in self.varied:
             return _name(self.d(node.id))
-        if isinstance(node, gast.Constant) or _is_atom(node):
-            return _const(0.0)
-        return _call("zeros_like", copy.deepcopy(node))
+        if isinstance(node, gast.Name) or not _is_atom(node):
+            return _call("zeros_like", copy.deepcopy(node))
+        return _const(0.0)
 
     # ---- generation ----------------------------------------------------------
     def generate(self, name):
@@ -410,7 +410,7 @@ class _Function:
         if not self.varies(value, where):
             out.append(_assign(target, value, where))
             if target in self.varied:
-                out.append(_assign(self.d(target), _call("zeros_like", _name(target)), where))
+                out.append(_assign(self.d(target), self.zero(target, value, where), where))
             return
         value = self.flat(value, where, out)
         if isinstance(value, gast.Call) and isinstance(self.rule(value, where), str):
@@ -432,6 +432,17 @@ class _Function:
         else:
             out.append(_assign(target, value, where))
             out.append(_assign(self.d(target), _rename(tangent, ANS, target), where))
+
+    def zero(self, target, value, where):
+        """The tangent of `target = value` where nothing in `value` varies: a zero like
+        `target`, or, for a stack or undo log (a linear helper's result), the same call
+        on zeros, which has the structure later writes into it expect."""
+        rule = self.rule(value, where, required=False) if isinstance(value, gast.Call) else None
+        if isinstance(rule, TangentRule) and rule.linear:
+            bound = self.bound(value, rule)
+            return _this(value, rule, {p: self.tangent_of_atom(bound[p])
+                                       for p in rule.linear if p in bound})
+        return _call("zeros_like", _name(target))
 
     def fresh(self, value, where):
         """Whether `value` is certainly a new object (not a name, a view or an in-place result)."""
