@@ -274,6 +274,19 @@ def test_grad_of_grad_with_tuples_and_value():
     assert "dx" in gg.source and "__adjit" not in gg.source and "this(" not in gg.source
 
 
+@JIT
+def test_mixed_partial_derivative(jit):
+    def f(x, y):
+        return np.sin(x * y) * y
+
+    def exact(x, y):        # d/dy of d/dx = d/dy (y^2 cos(xy))
+        return 2.0 * y * np.cos(x * y) - x * y * y * np.sin(x * y)
+
+    dxy = adjit.grad(adjit.grad(f, wrt=0, jit=jit), wrt=1, jit=jit)
+    for x, y in [(0.3, 1.2), (-0.8, 0.5)]:
+        assert_close(no_fallback(dxy, x, y), exact(x, y), rtol=1e-12, atol=1e-12)
+
+
 def test_grad_of_value_and_grad_is_refused():
     with pytest.raises(TypeError, match="value_and_grad"):
         adjit.grad(adjit.value_and_grad(sin_cubed))

@@ -179,9 +179,12 @@ class _Function:
         rule = self.rules[key]
         if rule is None and required:
             text = _spelling(node.func) if isinstance(node, gast.Call) else gast.unparse(node).strip()
+            prim = getattr(node, "adjit_primitive", None)
+            why = " (it has a custom gradient, which is not differentiated again)" \
+                if prim is not None and prim.externals else _why(text)
             raise self.module.source.error(
                 f"adjit has no forward-mode (tangent) rule for `{text}`, so it cannot take "
-                "this derivative" + _why(text), where)
+                "this derivative" + why, where)
         return rule
 
     def bound(self, node, rule):
@@ -264,6 +267,20 @@ class _Function:
                             changed = True
                 if new - self.varied:
                     self.varied |= new
+                    changed = True
+        # Names that may share memory with an array written in place (either way round
+        # through copies of names, elements and slices): their tangents may change too.
+        self.shared = set(self.mutated)
+        changed = True
+        while changed:
+            changed = False
+            for stmt in statements:
+                target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+                if not isinstance(target, gast.Name):
+                    continue
+                group = {target.id, *_alias_sources(stmt.value)}
+                if group & self.shared and not group <= self.shared:
+                    self.shared |= group
                     changed = True
 
     def mutated_args(self, value, where):
@@ -418,7 +435,9 @@ class _Function:
             return
         tangent = self.tangent(value, where)
         uses_ans = ANS in _reads(tangent)
-        if target in self.mutated and self.fresh(value, where) and not _fresh(tangent):
+        if self.fresh(value, where) and not _fresh(tangent) and (
+                target in self.shared
+                or _reads(tangent) & {self.tangents.get(n) for n in self.shared}):
             tangent = _call("snapshot", tangent)     # the primal's value is a new array
         if target in _reads(value):
             if uses_ans:
@@ -552,7 +571,7 @@ class _Function:
 
 
 def _why(spelling):
-    if spelling.endswith("_vjp") or spelling.endswith("_rule"):
+    if spelling.endswith("_vjp"):
         return " (a custom gradient rule is not differentiated again)"
     return ""
 
