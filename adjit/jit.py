@@ -16,9 +16,10 @@ Called on numbers and arrays, the function runs compiled by Numba (as Python,
 with a warning, where Numba cannot compile it). Called with tensors while a
 tape watches one of them, the value is computed compiled and the tape gets
 one entry whose gradient calls the compiled adjoint `adjit.grad` generates for
-the float tensor arguments, with the incoming gradient as its seed. A higher
-derivative through it (nested tapes) is not supported yet and says so when
-one is asked for.
+the float tensor arguments, with the incoming gradient as its seed. Under an
+outer tape (nested tapes), that gradient is itself one entry, whose gradient is
+the compiled forward-over-reverse Hessian-vector product; a third derivative
+through nested tapes says it is not supported.
 """
 
 import functools
@@ -118,7 +119,7 @@ class JitFunction:
                    and any(v._id in tape._watched for tape in tapes)]
         wrt = tuple(self._params[k] for k in watched)
         df = self._adjoint(wrt)
-        rule = _adjoint_rule(df, watched, len(inputs), self.__name__)
+        rule = _adjoint_rule(df, watched, len(inputs), self.__name__, self.__wrapped__, wrt)
         links = tuple(watched)
         tape_ops.record(tapes, Entry(f"jit:{self.__name__}", rule, (out,), inputs, None, links,
                                      len(inputs) == 1))
@@ -128,45 +129,86 @@ class JitFunction:
         return f"<adjit.jit of {self.__qualname__}>"
 
 
-def _adjoint_rule(df, watched, count, name):
-    """The rule of a jit function's tape entry: its compiled adjoint seeded with `g`."""
+def _seed(g):
+    seed = tape_ops.plain(g)
+    return float(seed) if np.ndim(seed) == 0 else np.asarray(seed, dtype=np.float64)
+
+
+def _adjoint_rule(df, watched, count, name, func, wrt):
+    """The rule of a jit function's tape entry: its compiled adjoint seeded with `g`.
+
+    Where another tape records this gradient (nested tapes), the gradients become one
+    more entry of that tape, whose own rule is compiled forward over reverse
+    (`higher.jvp_of_vjp`): a second derivative of the function is compiled too."""
     def rule(g, ans, *args):
         values = [_number(tape_ops.plain(a)) for a in args]
-        seed = tape_ops.plain(g)
-        seed = float(seed) if np.ndim(seed) == 0 else np.asarray(seed, dtype=np.float64)
-        _, grads = df._run(values + [seed])
+        _, grads = df._run(values + [_seed(g)])
         if len(watched) == 1:
             grads = (grads,)
         result = [None] * count
         for k, grad in zip(watched, grads):
             result[k] = grad
-        _guard_second_order(g, args, result, name)
+        tapes = _recording(g, args)
+        if tapes:
+            _record_gradient(tapes, g, args, result, watched, name, func, wrt)
         return result[0] if count == 1 else tuple(result)
     return rule
 
 
-def _guard_second_order(g, args, result, name):
-    """Where another tape records this gradient (nested tapes), make the gradient a tensor
-    whose own derivative, if ever asked for, raises: it is not implemented yet."""
-    inputs = [a for a in (g,) + tuple(args) if isinstance(a, Tensor)]
-    if not ACTIVE or not inputs:
-        return
-    tapes = tape_ops.watching(inputs)
-    if not tapes:
-        return
+def _recording(*values):
+    """The recording tapes that watch a tensor among `values` (lists flattened), or None."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    for v in values:
+        if type(v) in (list, tuple):
+            tensors.extend(t for t in v if isinstance(t, Tensor))
+    return tape_ops.watching(tensors) if ACTIVE and tensors else None
 
-    def refuse(g_, ans_):
+
+def _record_gradient(tapes, g, args, result, watched, name, func, wrt):
+    """Record the gradients in `result` (at the `watched` arguments) as one entry of `tapes`,
+    computed from `g` and `args`; its rule gives, for cotangents `c` of the gradients, the
+    Hessian-vector product `H c` for the arguments and `J c` for `g` (`jvp_of_vjp`)."""
+    from .higher import jvp_of_vjp        # (higher imports the api this module builds on)
+    outs = []
+    for k in watched:
+        result[k] = new_tensor(np.asarray(result[k]))
+        outs.append(result[k])
+    inputs = (g,) + tuple(args)
+    links = tuple(k + 1 for k in watched) + ((0,) if isinstance(g, Tensor) else ())
+
+    def second(cs, ans, g_, *args_):
+        cs = cs if len(watched) > 1 else (cs,)
+        values = [_number(tape_ops.plain(a)) for a in args_]
+        tangents = [None] * len(values)
+        for k, c in zip(watched, cs):
+            tangents[k] = _number(np.asarray(tape_ops.plain(c), dtype=np.float64))
+        _, _, value_tangent, grads_tangent = jvp_of_vjp(func, values, tangents, wrt=wrt,
+                                                         cotangent=_seed(g_))
+        out = [value_tangent] + [None] * len(values)
+        for k, grad in zip(watched, grads_tangent):
+            out[k + 1] = grad
+        tapes_ = _recording(cs, g_, args_)
+        if tapes_:
+            _refuse_higher(tapes_, out, name)
+        return tuple(out)
+
+    tape_ops.record(tapes, Entry(f"gradient of jit:{name}", second, tuple(outs), inputs, None,
+                                 links, False, multi=len(outs) > 1))
+
+
+def _refuse_higher(tapes, result, name):
+    """Make the second derivatives in `result` tensors that `tapes` record with a rule that
+    raises: a third derivative through nested tapes is refused when asked for, not wrong."""
+    def refuse(g, ans):
         raise NotImplementedError(
-            f"adjit: a second derivative through the adjit.jit function {name} is not "
-            "supported yet (nested tapes over a compiled function); differentiate it with "
-            "adjit.hessian / adjit.grad instead, or call the function without adjit.jit")
+            f"adjit: a third derivative through the adjit.jit function {name} on nested "
+            "tapes is not supported; use adjit.grad(adjit.grad(...)) or adjit.hessian")
 
-    for k, grad in enumerate(result):
-        if grad is not None:
-            out = new_tensor(np.asarray(grad))
-            tape_ops.record(tapes, Entry(f"gradient of jit:{name}", refuse, (out,), (), None, (),
-                                         True))
-            result[k] = out
+    for k, value in enumerate(result):
+        if value is not None:
+            result[k] = new_tensor(np.asarray(value))
+            tape_ops.record(tapes, Entry(f"second derivative of jit:{name}", refuse,
+                                         (result[k],), (), None, (), True))
 
 
 def jit(f=None):

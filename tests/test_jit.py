@@ -119,14 +119,63 @@ def test_unwatched_call_returns_a_tensor():
     assert_close(float(y), loop(0.3, 0.2, 10), rtol=1e-12)
 
 
-def test_second_derivative_through_jit_is_refused_not_wrong():
-    x = constant(0.3)
-    with GradientTape() as outer:
-        outer.watch(x)
+def _grad_of(func, args, index):
+    """A function of args[index] giving the central-difference gradient w.r.t. it."""
+    def grad(value):
+        args_ = list(args)
+        args_[index] = value
+        return numeric_gradient(func, args_, index)
+    return grad
+
+
+def test_second_derivatives_through_jit_on_nested_tapes():
+    """The inner gradient is one more tape entry whose own gradient is the compiled
+    Hessian-vector product: against differences of differences, mixed ones too."""
+    x, w = Variable(0.3), Variable(0.2)
+    with GradientTape(persistent=True) as outer:
         with GradientTape() as inner:
-            inner.watch(x)
-            y = jit_loop(x, 0.2, 10)
-        g = inner.gradient(y, x)
-    assert_close(float(g), numeric_gradient(loop, [0.3, 0.2, 10], 0), rtol=1e-6)
-    with pytest.raises(NotImplementedError, match="second derivative.*jit"):
-        outer.gradient(g, x)
+            y = jit_loop(x, w, 10)
+        gx, gw = inner.gradient(y, [x, w])
+    hxx, hxw = outer.gradient(gx, [x, w])
+    hwx, hww = outer.gradient(gw, [x, w])
+    gx_of = lambda a, b: numeric_gradient(loop, [a, b, 10], 0)       # noqa: E731
+    gw_of = lambda a, b: numeric_gradient(loop, [a, b, 10], 1)       # noqa: E731
+    h = 1e-4
+    assert_close(float(hxx), (gx_of(0.3 + h, 0.2) - gx_of(0.3 - h, 0.2)) / (2 * h), rtol=1e-4)
+    assert_close(float(hxw), (gx_of(0.3, 0.2 + h) - gx_of(0.3, 0.2 - h)) / (2 * h), rtol=1e-4)
+    assert_close(float(hww), (gw_of(0.3, 0.2 + h) - gw_of(0.3, 0.2 - h)) / (2 * h), rtol=1e-4)
+    assert_close(float(hwx), float(hxw), rtol=1e-10)
+
+
+def test_hessian_of_a_jit_function_of_an_array_on_nested_tapes():
+    """sum(tanh(a[i] * scale)) + a[i, 0] a[i, -1] per row: the Jacobian of the gradient
+    w.r.t. `a` is the Hessian, against the exact formula."""
+    a = Variable(np.array([[0.2, -0.5, 0.9], [1.1, 0.3, -0.7]]))
+    with GradientTape() as outer:
+        with GradientTape() as inner:
+            y = jit_rows(a, 1.3)
+        g = inner.gradient(y, a)
+    hessian = outer.jacobian(g, a).numpy().reshape(6, 6)
+    value = a.numpy()
+    t = np.tanh(value * 1.3)
+    expected = np.diag((-2.0 * 1.3 ** 2 * t * (1 - t ** 2)).ravel())
+    for row in range(2):
+        first, last = 3 * row, 3 * row + 2
+        expected[first, last] += 1.0
+        expected[last, first] += 1.0
+    assert_close(hessian, expected, rtol=1e-8)
+
+
+def test_third_derivative_through_jit_on_nested_tapes_is_refused_not_wrong():
+    x = constant(0.3)
+    with GradientTape() as t1:
+        t1.watch(x)
+        with GradientTape() as t2:
+            t2.watch(x)
+            with GradientTape() as t3:
+                t3.watch(x)
+                y = jit_loop(x, 0.2, 10)
+            g = t3.gradient(y, x)
+        h = t2.gradient(g, x)
+    with pytest.raises(NotImplementedError, match="third derivative"):
+        t1.gradient(h, x)
