@@ -169,7 +169,8 @@ def _grow(stack):
     if isinstance(stack, types.Array):
         def bigger(stack):
             new = np.empty(2 * stack.shape[0] + 16, stack.dtype)
-            new[:stack.shape[0]] = stack
+            for i in range(stack.shape[0]):     # (a loop: a slice copy costs Numba
+                new[i] = stack[i]               # seconds to compile, this a tenth)
             return new
         return bigger
 
@@ -238,9 +239,10 @@ def _log_push(log, flat, positions):
     if n + m > where.shape[0]:
         size = max(2 * where.shape[0], n + m)
         bigger_where = np.empty(size, np.int64)
-        bigger_where[:n] = where[:n]
         bigger_old = np.empty(size, old.dtype)
-        bigger_old[:n] = old[:n]
+        for j in range(n):          # (loops compile much faster than slice copies)
+            bigger_where[j] = where[j]
+            bigger_old[j] = old[j]
         where, old = bigger_where, bigger_old
     for j in range(m):
         where[n + j] = positions[j]
