@@ -228,3 +228,11 @@ def test_float32_cast_and_float32_gradient(jit):
         assert grad.dtype == dtype
         expected = 2.0 * np.cos(x.astype(np.float32).astype(np.float64))
         np.testing.assert_allclose(grad, expected, rtol=1e-6)
+
+
+def test_tensordot_with_a_pair_of_ints_as_python():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(3, 2, 4))
+    ga, gb = gradient(A.tensordot_pair_of_ints, (0, 1), False)(a, b)
+    assert_close(ga, numeric_gradient(A.tensordot_pair_of_ints, (a, b), 0))
+    assert_close(gb, numeric_gradient(A.tensordot_pair_of_ints, (a, b), 1))

@@ -831,15 +831,20 @@ METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min"
 # array whose shape is copied); `np.full`'s fill value does.
 
 @defrule((np.zeros, "np.zeros"), (np.ones, "np.ones"), (np.empty, "np.empty"),
-         (np.arange, "np.arange"), differentiable=False, shape="unknown")
-def new_array(g, ans, shape):
-    return None
+         differentiable=False, shape="unknown")
+def new_array(g, ans, shape, dtype=None):
+    return None, None
+
+
+@defrule((np.arange, "np.arange"), differentiable=False, shape="unknown")
+def arange(g, ans, start, stop=None, step=None, dtype=None):
+    return None, None, None, None
 
 
 @defrule((np.zeros_like, "np.zeros_like"), (np.ones_like, "np.ones_like"),
          (np.empty_like, "np.empty_like"), differentiable=False)
-def new_array_like(g, ans, x):
-    return None
+def new_array_like(g, ans, x, dtype=None):
+    return None, None
 
 
 @defrule((np.eye, "np.eye"), (np.identity, "np.identity"), differentiable=False,
