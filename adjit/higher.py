@@ -127,7 +127,9 @@ def _is_float(value):
 
 
 def _tangent_for(name, value, tangent):
-    """`tangent` checked against its primal `value` and given its type."""
+    """`tangent` checked against its primal `value` and given its type (None: zero)."""
+    if tangent is None:
+        return _zero(value)
     if isinstance(value, np.ndarray):
         t = np.asarray(tangent, dtype=np.float64)
         if t.shape != value.shape:
@@ -183,7 +185,8 @@ def jvp(f, primals, tangents, jit=None):
     """`(f(*primals), tangent of f along tangents)`, by forward mode.
 
     `primals` and `tangents` are tuples matching `f`'s positional arguments; an integer
-    (or other non-float) argument gets no tangent (its entry is ignored). `f` may also
+    (or other non-float) argument gets no tangent (its entry is ignored), and None is a
+    zero tangent. `f` may also
     be an `adjit.grad` of a function: its gradient's tangent is then a Hessian-vector
     product (forward over reverse)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
@@ -242,6 +245,14 @@ class _Derivative:
         _unit(func)         # refuse what adjit cannot read now, where it is decorated
         self.__name__ = f"{kind} of {func.__name__}"
         self.__wrapped__ = func
+
+    @property
+    def source(self):
+        """The generated module: the tangent of the adjoint (forward over reverse) for
+        `hvp` and `hessian`, the tangent of the function for `jacobian`."""
+        if self.kind == "jacobian":
+            return forward(self.func, self.wrt, self.jit)[0]._generated.text
+        return tower(self.func, self.wrt, [self.wrt], self.jit)[0]._generated.text
 
     def _values(self, args):
         values = _bind(self.func, self._params, args)

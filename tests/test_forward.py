@@ -248,3 +248,59 @@ def test_a_jvp_must_name_the_parameters_of_its_rule():
         @rules.defjvp(rules.sin)
         def wrong(g, ans, y):
             return g
+
+
+# ---- the API ---------------------------------------------------------------------------
+
+def scaled_sum(x, n, y):
+    s = 0.0
+    for i in range(n):
+        s = s + x * y[i] ** 2
+    return s * y
+
+
+@JIT
+def test_jvp_arguments_and_results(jit):
+    y = np.array([1.0, 2.0, 3.0])
+    # An integer argument gets no tangent, whatever is passed for it; None is a zero.
+    value, tangent = adjit.jvp(scaled_sum, (0.5, 3, y), (2.0, 7, None), jit=jit)
+    assert_close(value, scaled_sum(0.5, 3, y))
+    assert isinstance(tangent, np.ndarray) and tangent.shape == (3,)
+    assert_close(tangent, 2.0 * np.sum(y ** 2) * y)
+    value, tangent = adjit.jvp(scaled_sum, (0.5, 3, y), (0.0, 0, np.ones(3)), jit=jit)
+    assert_close(tangent, 0.5 * np.sum(2 * y) * y + 0.5 * np.sum(y ** 2) * np.ones(3))
+    value, tangent = adjit.jvp(M.math_atan2_hypot, (0.7, 1.1), (1.0, 0.0), jit=jit)
+    assert type(tangent) is float
+
+
+def test_jvp_refuses_bad_tangents():
+    y = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="shape"):
+        adjit.jvp(scaled_sum, (0.5, 3, y), (1.0, 0, np.ones(2)))
+    with pytest.raises(ValueError, match="number"):
+        adjit.jvp(scaled_sum, (0.5, 3, y), (np.ones(2), 0, y))
+    with pytest.raises(ValueError, match="tangents"):
+        adjit.jvp(scaled_sum, (0.5, 3, y), (1.0,))
+    with pytest.raises(TypeError, match="tuples"):
+        adjit.jvp(scaled_sum, (0.5, 3, y), 1.0)
+
+
+def test_generated_tangent_code_is_readable():
+    from adjit import higher
+    text = higher.forward(scaled_sum, ("x", "y"), False)[0]._generated.text
+    assert "def scaled_sum_tangent(x, n, y, dx, dy):" in text
+    # Each tangent is named after its value and assigned beside it.
+    lines = [line.strip() for line in text.splitlines() if " = " in line]
+    targets = [line.split(" = ")[0] for line in lines]
+    for k, target in enumerate(targets):
+        if target.startswith("d") and target[1:] in targets:
+            assert target[1:] in targets[max(0, k - 1):k + 2], lines[k]
+    assert "dresult = ds * y + dy * s" in text
+    hessian_text = adjit.hessian(scaled_sum, wrt="x").source
+    for text in (text, hessian_text):
+        assert "__adjit" not in text and "this(" not in text
+        import ast
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.If,
+                                                                        ast.For, ast.While)):
+                assert node.lineno == node.end_lineno      # one statement per line
