@@ -252,6 +252,24 @@ def _log_push(log, flat, positions):
 
 
 @register_jitable
+def _log_push_one(log, flat, position):
+    """`_log_push` of one element, allocating nothing unless the log is full."""
+    where, old, count = log
+    n = count[0]
+    if n == where.shape[0]:
+        bigger_where = np.empty(2 * n + 16, np.int64)
+        bigger_old = np.empty(2 * n + 16, old.dtype)
+        for j in range(n):
+            bigger_where[j] = where[j]
+            bigger_old[j] = old[j]
+        where, old = bigger_where, bigger_old
+    where[n] = position
+    old[n] = flat[position]
+    count[0] = n + 1
+    return (where, old, count)
+
+
+@register_jitable
 def _log_pop(log, flat, m):
     where, old, count = log
     n = count[0]
@@ -279,9 +297,7 @@ def _log_write(log, array, index):
         position = _flat_position(array, index)
 
         def element(log, array, index):
-            positions = np.empty(1, np.int64)
-            positions[0] = position(array, index)
-            return _log_push(log, array.reshape(array.size), positions)
+            return _log_push_one(log, array.reshape(array.size), position(array, index))
         return element
 
     def region(log, array, index):
