@@ -124,6 +124,18 @@ def calls_helper(x, y):
     return s + y ** 3
 
 
+def countdown(u, m):
+    for i in range(m, 0, -1):
+        u = np.sin(u * i * 0.3) + u
+    return u
+
+
+def calls_countdown(x):
+    """A callee counting down over an integer argument (its loop variable is assigned in
+    the adjoint's reverse loop: a tangent of an integer, zero)."""
+    return countdown(x, 3) * x
+
+
 def vector_function(x, y):
     return np.sin(x) * y[0] + x ** 2 * np.sum(y * y) + np.cumsum(x) * y[1]
 
@@ -185,6 +197,14 @@ def test_hessian_through_loops_writes_and_calls(jit):
         assert_close(blocks[0][0], hessian_by_differences(calls_helper, (x, y), 0), rtol=1e-6)
         assert_close(blocks[1][1], hessian_by_differences(calls_helper, (x, y), 1), rtol=1e-6)
         assert_close(blocks[0][1], blocks[1][0], rtol=1e-12, atol=1e-12)
+
+
+@JIT
+def test_second_derivative_through_a_callee_counting_down(jit):
+    for x in (0.4, -1.1):
+        got = no_fallback(hessian(calls_countdown, 0, jit), x)
+        assert type(got) is float
+        assert_close(got, hessian_by_differences(calls_countdown, (x,)), rtol=1e-6)
 
 
 @JIT

@@ -344,8 +344,11 @@ class _Function:
                           orelse=self.block(stmt.orelse))
             out.append(gast.copy_location(new, stmt))
         elif isinstance(stmt, gast.For):
-            new = gast.For(target=stmt.target, iter=stmt.iter, body=self.block(stmt.body),
-                           orelse=[], type_comment=None)
+            body = self.block(stmt.body)
+            if stmt.target.id in self.varied:       # assigned elsewhere too: a range's is 0
+                body.insert(0, _assign(self.d(stmt.target.id), _const(0.0), stmt))
+            new = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
+                           type_comment=None)
             out.append(gast.copy_location(new, stmt))
         elif isinstance(stmt, gast.While):
             new = gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[])
