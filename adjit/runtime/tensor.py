@@ -111,27 +111,13 @@ def _format(value):
     return np.array_repr(value)
 
 
-class Tensor(ArrayLike):
-    """An immutable array value the tapes can record: `adjit.constant(1.0)`.
+class _HoldsValue(ArrayLike):
+    """What a Tensor and a Variable both say about the ndarray `_value` they hold."""
 
-    It has `.numpy()`, `.shape`, `.dtype`, `.ndim`, the arithmetic and
-    comparison operators, `@`, indexing, the array methods (`t.sum(axis=0)`,
-    `t.reshape(2, 3)`, `t.T`, ...), and NumPy functions take it
-    (`np.sin(t)`, `np.sum(t, axis=0)`), all recorded when a tape watches it.
-    """
-
-    __slots__ = ("_value", "_id", "__weakref__")
-    __array_priority__ = 1000.0
-    __hash__ = None          # compared elementwise, as TensorFlow 2 does; use `.ref()`
-
-    def __init__(self, value, dtype=None):
-        self._value = as_array(value, dtype)
-        self._id = next(_ids)
-
-    # ---- what it holds -----------------------------------------------------------
+    __slots__ = ()
 
     def numpy(self):
-        """The value: a NumPy scalar for a 0-d tensor, else a copy of the ndarray."""
+        """The value: a NumPy scalar when 0-d, else a copy of the ndarray."""
         value = self._value
         return value[()] if value.ndim == 0 else value.copy()
 
@@ -157,6 +143,27 @@ class Tensor(ArrayLike):
     @property
     def device(self):
         return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+class Tensor(_HoldsValue):
+    """An immutable array value the tapes can record: `adjit.constant(1.0)`.
+
+    It has `.numpy()`, `.shape`, `.dtype`, `.ndim`, the arithmetic and
+    comparison operators, `@`, indexing, the array methods (`t.sum(axis=0)`,
+    `t.reshape(2, 3)`, `t.T`, ...), and NumPy functions take it
+    (`np.sin(t)`, `np.sum(t, axis=0)`), all recorded when a tape watches it.
+    """
+
+    __slots__ = ("_value", "_id", "__weakref__")
+    __array_priority__ = 1000.0
+    __hash__ = None          # compared elementwise, as TensorFlow 2 does; use `.ref()`
+
+    def __init__(self, value, dtype=None):
+        self._value = as_array(value, dtype)
+        self._id = next(_ids)
+
+    # ---- what it holds -----------------------------------------------------------
+
 
     def ref(self):
         """A hashable reference to this tensor (`.deref()` gives it back)."""
@@ -462,7 +469,7 @@ _TF_VARIABLE_OPTIONS = {"validate_shape", "caching_device", "variable_def", "imp
                         "experimental_enable_variable_lifting"}
 
 
-class Variable(ArrayLike):
+class Variable(_HoldsValue):
     """A value that changes (`assign`, `assign_add`, `assign_sub`) and that tapes watch
     when it is read, unless `trainable=False`.
 
@@ -516,33 +523,6 @@ class Variable(ArrayLike):
     def trainable(self):
         return self._trainable
 
-    @property
-    def shape(self):
-        return TensorShape(self._value.shape)
-
-    def get_shape(self):
-        return self.shape
-
-    @property
-    def dtype(self):
-        return self._value.dtype
-
-    @property
-    def ndim(self):
-        return self._value.ndim
-
-    @property
-    def size(self):
-        return self._value.size
-
-    @property
-    def device(self):
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
-
-    def numpy(self):
-        """The current value: a NumPy scalar for a 0-d variable, else a copy of the ndarray."""
-        value = self._value
-        return value[()] if value.ndim == 0 else value.copy()
 
     def read_value(self):
         """The current value, as a Tensor (recorded: its gradient is the variable's)."""
