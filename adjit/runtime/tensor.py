@@ -162,8 +162,7 @@ class Tensor(_HoldsValue):
         self._value = as_array(value, dtype)
         self._id = next(_ids)
 
-    # ---- what it holds -----------------------------------------------------------
-
+    # ---- what it holds (and `_HoldsValue`) -----------------------------------------
 
     def ref(self):
         """A hashable reference to this tensor (`.deref()` gives it back)."""
