@@ -99,7 +99,7 @@ def const(value):
 
 
 # (function, argument makers, wrt, whether Numba runs it too, whether its hvp is checked:
-# cumprod, cholesky and eigvalsh have forward rules, but their gradients' helpers do not yet)
+# cumprod, cholesky, eigvalsh and eigh have forward rules, their gradients' helpers not yet)
 def case(func, makers, wrt=0, numba=False, second=True):
     return pytest.param(func, makers, wrt, numba, second, id=func.__name__)
 
@@ -182,6 +182,19 @@ def broadcast_mix(s, r, c, m):
     return np.sum(np.sin(m + s) * (r - m) + np.where(m > r, m, s) * c + np.maximum(c, r) / m)
 
 
+def log_determinants(a):
+    """`np.linalg.slogdet` of a matrix whose determinant moves with `a`."""
+    sign, logdet = np.linalg.slogdet(a @ a.T + a)
+    return logdet * 3.0 + sign
+
+
+CASES += [case(A.concatenates, [normal(2, 3), normal(2, 2)], (0, 1)),
+          case(A.stacks, [normal(3), normal(3)], (0, 1)),
+          case(A.vstacks_hstacks, [normal(3), normal(2, 3)], (0, 1), numba=True),
+          case(A.array_literals, [normal(), normal()], (0, 1)),
+          case(A.casts, [normal(4)]),
+          case(log_determinants, [well_conditioned(3)]),
+          case(A.eigh, [normal(3, 3)], numba=True, second=False)]
 CASES += [case(forward_helpers, [normal(5), uniform(0.3, 1.5, 2, 4), normal(3, 3)], (0, 1, 2),
                numba=True, second=False),
           case(broadcast_mix, [uniform(0.5, 1.5), uniform(0.5, 1.5, 4), uniform(0.5, 1.5, 3, 1),
@@ -211,8 +224,8 @@ def test_jvp_and_hvp_of_rule_bundles_compiled(func, makers, wrt, numba, second):
 # ---- the registry ----------------------------------------------------------------------
 
 # Helpers generated adjoints call, whose tangent rule lets an adjoint be differentiated
-# again. Not yet: the gradients of cholesky, eigvalsh and cumprod (first derivatives
-# only) and custom rules' `grad_or_zero`.
+# again. Not yet: the gradients of cholesky, eigvalsh, eigh and cumprod (first
+# derivatives only) and custom rules' `grad_or_zero`.
 ADJOINT_HELPERS = ["add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of",
                    "extremum_grad", "dot_grad_left", "dot_grad_right", "log_or_zero", "trip_count",
                    "stack_like", "grow", "restore", "snapshot", "must_be_scalar", "undo_log",
@@ -221,16 +234,16 @@ ADJOINT_HELPERS = ["add_at", "zeros_like", "seed_like", "unbroadcast", "broadcas
                    "prod_others", "extremum_share", "one_if_zero", "cumsum_grad", "clip_inside",
                    "clip_below", "clip_above", "diag_grad", "diagonal_grad", "repeat_grad",
                    "sort_grad", "take_grad", "tile_grad", "transpose_back", "tensordot_grad_left",
-                   "tensordot_grad_right", "einsum_grad_first", "einsum_grad_second"]
+                   "tensordot_grad_right", "einsum_grad_first", "einsum_grad_second",
+                   "concatenate_piece", "stack_piece", "vstack_piece", "hstack_piece",
+                   "astype_grad"]
 
 
 def test_every_rule_has_a_tangent_rule():
-    """Each rule of rules.py and rules_arrays.py can be differentiated in forward mode."""
-    missing = []
-    for key, (rule, spelling, shown, target, options) in rules._RULES.items():
-        if rule.__module__ in ("adjit.runtime.rules", "adjit.runtime.rules_arrays") \
-                and rules._tangent_of_key(key) is None:
-            missing.append(shown or target)
+    """Every rule of the registry can be differentiated in forward mode: a new rule
+    comes with its JVP (`rules.defjvp`), unless it is elementwise."""
+    missing = [shown or target for key, (rule, spelling, shown, target, options)
+               in rules._RULES.items() if rules._tangent_of_key(key) is None]
     assert not missing, f"no tangent rule for {missing}"
 
 

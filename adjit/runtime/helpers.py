@@ -285,6 +285,16 @@ def cholesky_tangent(g, ans):
     return ans @ phi
 
 
+def eigh_tangent(g, w, v):
+    """The tangent `(dw, dv)` of `w, v = np.linalg.eigh(a)` along `g` (taken symmetric):
+    dw = diag(V^T g V), dv = V (F * V^T g V), F[i, j] = 1 / (w[j] - w[i]) off the diagonal."""
+    sym = 0.5 * (g + g.T)
+    inner = v.T @ sym @ v
+    eye = np.eye(w.shape[0])
+    gap = np.reshape(w, (1, -1)) - np.reshape(w, (-1, 1))
+    return np.diag(inner).copy(), v @ ((1.0 - eye) / (gap + eye) * inner)
+
+
 def eigvalsh_tangent(g, a):
     """The tangent of `np.linalg.eigvalsh(a)` along `g` (taken symmetric): v_i^T g v_i."""
     w, v = np.linalg.eigh(a)
@@ -313,7 +323,8 @@ HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
            "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
            "grad_at", "zero_at", "grad_or_zero", "tangent_like", "sort_tangent",
-           "prod_others_tangent", "cumprod_tangent", "cholesky_tangent", "eigvalsh_tangent", "reshape_to", "sum_axis", "mean_axis",
+           "prod_others_tangent", "cumprod_tangent", "cholesky_tangent", "eigvalsh_tangent",
+           "eigh_tangent", "reshape_to", "sum_axis", "mean_axis",
            "prod_axis", "max_axis", "min_axis", "var_axis", "std_axis", "norm_axis", "cumsum_axis",
            "cumprod_axis", "unreduce", "reduced_size", "centered", "prod_others", "extremum_share",
            "one_if_zero", "cumsum_grad", "cumprod_grad", "clip_of", "clip_inside", "clip_below", "clip_above") + linalg_helpers.HELPERS \

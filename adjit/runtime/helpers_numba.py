@@ -476,6 +476,26 @@ def _cholesky_tangent(g, ans):
     return impl
 
 
+@overload(helpers.eigh_tangent)
+def _eigh_tangent(g, w, v):
+    if not (_is_array(g) and _is_array(w) and _is_array(v)):
+        return None
+
+    def impl(g, w, v):
+        sym = 0.5 * (g + g.T)
+        inner = v.T @ sym @ v
+        n = w.shape[0]
+        dw = np.empty(n)
+        scaled = np.zeros((n, n))
+        for i in range(n):
+            dw[i] = inner[i, i]
+            for j in range(n):
+                if i != j:
+                    scaled[i, j] = inner[i, j] / (w[j] - w[i])
+        return dw, v @ scaled
+    return impl
+
+
 @overload(helpers.eigvalsh_tangent)
 def _eigvalsh_tangent(g, a):
     if not (_is_array(g) and _is_array(a)):

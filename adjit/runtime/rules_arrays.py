@@ -315,6 +315,9 @@ rules.METHODS.update({"flatten": np.ndarray.flatten, "ravel": np.ndarray.ravel,
                       "swapaxes": np.ndarray.swapaxes, "squeeze": np.ndarray.squeeze,
                       "repeat": np.ndarray.repeat, "take": np.ndarray.take})
 
+# Rules for joining arrays, and for linear algebra returning two values.
+from . import rules_joins  # noqa: E402,F401
+
 
 # ---- tangents of the helpers these rules' gradients call ---------------------------
 
@@ -329,9 +332,6 @@ defjvp((linalg_helpers.diag_grad, "diag_grad"), (linalg_helpers.diagonal_grad, "
 @defjvp((linalg_helpers.tensordot_grad_left, "tensordot_grad_left"))
 def tensordot_grad_left_jvp(g, ans, grad, a, b, axes=2):
     return this(grad=g), None, this(b=g), None
-
-# Rules for joining arrays, and for linear algebra returning two values.
-from . import rules_joins  # noqa: E402,F401
 
 
 @defjvp((linalg_helpers.tensordot_grad_right, "tensordot_grad_right"))

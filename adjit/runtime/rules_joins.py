@@ -64,3 +64,39 @@ def astype(g, ans, x, dtype):
 
 
 rules.METHODS["astype"] = np.ndarray.astype
+
+
+# ---- forward mode (tangent rules) ----------------------------------------------------
+# Joining is linear in the arrays joined: the tangent joins their tangents.
+
+from . import join_helpers  # noqa: E402
+from .helpers import eigh_tangent  # noqa: E402,F401
+from .join_helpers import astype_grad  # noqa: E402,F401
+from .rules import defjvp  # noqa: E402
+
+defjvp(concatenate, linear=("arrays",))
+defjvp(stack, linear=("arrays",))
+defjvp(vstack, linear=("tup",))
+defjvp(hstack, linear=("tup",))
+defjvp(array, linear=("object",))
+defjvp((join_helpers.concatenate_piece, "concatenate_piece"),
+       (join_helpers.stack_piece, "stack_piece"), (join_helpers.vstack_piece, "vstack_piece"),
+       (join_helpers.hstack_piece, "hstack_piece"), (join_helpers.astype_grad, "astype_grad"),
+       linear=("g",))
+
+
+# d log|det a| = trace(a^-1 da); the sign does not move.
+@defjvp(slogdet)
+def slogdet_jvp(g, ans, a):
+    return (0.0, np.trace(np.linalg.solve(a, g)))
+
+
+@defjvp(eigh)
+def eigh_jvp(g, ans, a):
+    return eigh_tangent(g, ans[0], ans[1])
+
+
+# The tangent in the result's type; zero for a cast to integers or booleans.
+@defjvp(astype)
+def astype_jvp(g, ans, x, dtype):
+    return astype_grad(g, ans, ans), None

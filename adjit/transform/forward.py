@@ -210,7 +210,7 @@ class _Function:
             return [node.value] if node.attr == "T" and not _is_module_attribute(node) else []
         if isinstance(node, gast.Subscript):
             return [node.value]
-        if isinstance(node, gast.Tuple):
+        if isinstance(node, (gast.Tuple, gast.List)):
             return list(node.elts)
         if not isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Call)):
             return []
@@ -304,6 +304,8 @@ class _Function:
         """The tangent of an argument: its tangent's name, or a zero like it."""
         if isinstance(node, gast.Name) and node.id in self.varied:
             return _name(self.d(node.id))
+        if isinstance(node, (gast.Tuple, gast.List)):     # `np.concatenate((a, b))`
+            return gast.Tuple(elts=[self.tangent_of_atom(e) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Name) or not _is_atom(node):
             return _call("zeros_like", copy.deepcopy(node))
         return _const(0.0)
