@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from language_helpers import smooth
+
 
 def uses_try(x):
     try:  # refused: try
@@ -188,3 +190,11 @@ def uses_for_else(x, n):
 
 def uses_unsupported_method(x):
     return np.sum(x.tolist())  # refused: .tolist
+
+
+def passes_a_tuple_to_a_function_of_its_own(x, y):
+    return smooth((x, y))  # refused: a tuple whose gradient cannot be split
+
+
+def passes_a_list_to_a_function_of_its_own(x, y):
+    return smooth([x, 2.0])  # refused: a list whose gradient cannot be split

@@ -342,16 +342,26 @@ class _Normalizer:
 
     def check_tuple_arguments(self, prim, call, where):
         """A parameter with one gradient per element (`np.concatenate`'s arrays) needs
-        the elements written out: a tuple or list, not one array holding them."""
+        the elements written out: a tuple or list, not one array holding them. Any other
+        parameter a gradient flows through takes no tuple of names (`h((x, y))`): its
+        gradient could not be split among them."""
         bound = dict(zip(prim.params, call.args))
         bound.update((k.arg, k.value) for k in call.keywords)
+        text = gast.unparse(call.func).strip()
         for param, grad in zip(prim.params, prim.grads):
-            if isinstance(grad, PerElement) and param in bound \
-                    and not isinstance(bound[param], gast.Tuple):
+            if param not in bound or grad is None:
+                continue
+            arg = bound[param]
+            if isinstance(grad, PerElement) and not isinstance(arg, gast.Tuple):
                 raise self.source.error(
-                    f"`{gast.unparse(call.func).strip()}` can be differentiated with its arrays "
-                    f"written out as a tuple or list (`({gast.unparse(bound[param]).strip()}, ...)`"
-                    "), not given as one array", where)
+                    f"`{text}` can be differentiated with its arrays written out as a tuple "
+                    f"or list (`({gast.unparse(arg).strip()}, ...)`), not given as one array",
+                    where)
+            if not isinstance(grad, PerElement) and isinstance(arg, gast.Tuple) and any(
+                    isinstance(n, gast.Name) for n in gast.walk(arg)):
+                raise self.source.error(
+                    f"a tuple or list of values passed to `{text}` cannot be differentiated; "
+                    "pass them as separate arguments (or an array)", where)
 
     def argument(self, expr, where, out):
         """A call's argument as an atom, or a tuple of them (a shape, `axis=(0, 1)`,
