@@ -5,7 +5,7 @@ return, local arrays written in place, helper calls with tuple results).
 
 Points where differences are not trustworthy are rejected as in test_random_programs.py
 (a data condition or `abs` near its kink, a stencil taking another path). Python only
-(`ADJIT_RANDOM_EXAMPLES // 10` programs, 30 by default): compiled tangents of the same
+(`ADJIT_RANDOM_EXAMPLES // 30` programs, 10 by default): compiled tangents of the same
 code are checked in test_forward_language.py and test_higher.py.
 """
 
@@ -18,7 +18,7 @@ import adjit
 import test_random_programs as T
 from program_gen import load_module, programs, run_instrumented
 
-EXAMPLES = max(1, int(os.environ.get("ADJIT_RANDOM_EXAMPLES", "300")) // 10)
+EXAMPLES = max(1, int(os.environ.get("ADJIT_RANDOM_EXAMPLES", "300")) // 30)
 DIRECTION = (0.7, -1.3)
 
 
