@@ -198,3 +198,14 @@ def passes_a_tuple_to_a_function_of_its_own(x, y):
 
 def passes_a_list_to_a_function_of_its_own(x, y):
     return smooth([x, 2.0])  # refused: a list whose gradient cannot be split
+
+
+def assigned_where_a_loop_may_return(x, m):
+    if m > 2:
+        p = np.exp(x)
+        for j in range(m):
+            if p > x * j:
+                return x * p
+    else:
+        return x
+    return p * x  # refused: `p` may be used before it is assigned (read after its loop)

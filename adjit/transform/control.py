@@ -22,7 +22,8 @@ Statements after a possible exit run only where it was not taken: in the
 other branch of an `if` whose one branch always exits and whose other never
 does, and otherwise under `if <flag>: pass else: <the rest>`. Flags nothing
 reads are removed by the cleanup pass. Each `if` carries `adjit_exits`, which
-of its branches always exits (the `pass` of a guard does), for `ssa`.
+of its branches always exits (the `pass` of a guard does), and `adjit_never`,
+which never does, for `ssa`.
 Invariant: every statement runs exactly when it runs in the user's code.
 """
 
@@ -131,6 +132,7 @@ class _Lowerer:
             else:
                 guard = gast.If(test=_any(stmt_flags), body=[gast.Pass()], orelse=rest_out)
                 guard.adjit_exits = (True, False)     # `pass` runs only after an exit
+                guard.adjit_never = (False, rest_status == NEVER)
                 out.append(gast.copy_location(guard, stmts[index + 1]))
                 self.fall = None
             return out, (ALWAYS if rest_status == ALWAYS else MAY), flags
@@ -164,6 +166,7 @@ class _Lowerer:
             new = gast.copy_location(gast.If(test=stmt.test, body=body, orelse=orelse), stmt)
             new.adjit_branches = (then_status, else_status)
             new.adjit_exits = (then_status == ALWAYS, else_status == ALWAYS)
+            new.adjit_never = (then_status == NEVER, else_status == NEVER)
             new.adjit_falls = (then_fall, self.fall)
             if then_status == else_status == ALWAYS:
                 status = ALWAYS

@@ -171,6 +171,7 @@ class _Normalizer:
             if not new.body:
                 new.body = [gast.Pass()]
             new.adjit_exits = getattr(stmt, "adjit_exits", (False, False))
+            new.adjit_never = getattr(stmt, "adjit_never", (False, False))
             out.append(gast.copy_location(new, stmt))
         elif isinstance(stmt, gast.For):
             args = [self.atom(a, stmt, out) for a in stmt.iter.args]

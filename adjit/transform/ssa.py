@@ -159,11 +159,13 @@ class _Renamer:
             then_body, then_env = self.block(stmt.body, dict(env))
             else_body, else_env = self.block(stmt.orelse, dict(env))
             # A branch that always exits (`control` marks it) joins nothing after the
-            # `if`: a variable new in the other branch is assigned after it.
+            # `if`: a variable new in the other branch, if that one never exits (so every
+            # use of the variable is on a path that reaches the join), is assigned after it.
             then_exits, else_exits = getattr(stmt, "adjit_exits", (False, False))
-            if then_exits and not else_exits:
+            then_never, else_never = getattr(stmt, "adjit_never", (False, False))
+            if then_exits and else_never:
                 then_env.update((v, k) for v, k in else_env.items() if v not in env)
-            elif else_exits and not then_exits:
+            elif else_exits and then_never:
                 else_env.update((v, k) for v, k in then_env.items() if v not in env)
             merged = {}
             plain, falling = [], []     # copies of variables assigned before, and of new ones
