@@ -11,10 +11,11 @@ values; their rules get `g` and `ans` as pairs.
 
 import numpy as np
 
-from .join_helpers import (astype_grad, astype_of, concatenate_of,  # noqa: F401
-                           concatenate_piece, eigh_grad, hstack_piece, stack_piece, vstack_piece)
-from . import rules
-from .rules import defrule
+from . import join_helpers, rules
+from .helpers import eigh_tangent  # noqa: F401
+from .join_helpers import (astype_grad, concatenate_piece, eigh_grad,  # noqa: F401
+                           hstack_piece, stack_piece, vstack_piece)
+from .rules import defjvp, defrule
 
 
 @defrule((np.concatenate, "concatenate_of", "np.concatenate"), shape="unknown")
@@ -68,11 +69,6 @@ rules.METHODS["astype"] = np.ndarray.astype
 
 # ---- forward mode (tangent rules) ----------------------------------------------------
 # Joining is linear in the arrays joined: the tangent joins their tangents.
-
-from . import join_helpers  # noqa: E402
-from .helpers import eigh_tangent  # noqa: E402,F401
-from .join_helpers import astype_grad  # noqa: E402,F401
-from .rules import defjvp  # noqa: E402
 
 defjvp(concatenate, linear=("arrays",))
 defjvp(stack, linear=("arrays",))
