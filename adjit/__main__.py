@@ -1,4 +1,7 @@
-"""Command line: `python -m adjit demo`, `show FILE.py:FUNCTION`, `functions`."""
+"""Command line: `python -m adjit demo`, `show FILE.py:FUNCTION`, `functions`, `cache [clear]`.
+
+Installed, the same commands are `adjit demo`, `adjit cache clear`, ...
+"""
 
 import argparse
 import importlib.util
@@ -23,6 +26,34 @@ def _load_function(spec):
     return getattr(module, name)
 
 
+def _size(n):
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
+def _cache_command(action):
+    import warnings
+    from .runtime import cache
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        directory = cache.cache_dir()
+    if directory is None:
+        reason = str(caught[0].message) if caught else "it cannot be used"
+        print(reason, file=sys.stderr)
+        return 1
+    if action == "clear":
+        before = cache.size_bytes()
+        removed = cache.clear()
+        print(f"removed {removed} files ({_size(before - cache.size_bytes())}) from {directory}")
+        return 0
+    modules, numba_files = cache.count()
+    print(f"{directory}: {_size(cache.size_bytes())} "
+          f"({modules} generated modules, {numba_files} Numba cache files)")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m adjit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -32,7 +63,14 @@ def main(argv=None):
     show.add_argument("--wrt", default="0",
                       help="argument(s) to differentiate: a position or name, comma-separated")
     commands.add_parser("functions", help="print the table of differentiable operations (Markdown)")
+    cache_parser = commands.add_parser(
+        "cache", help="show the compilation cache's directory and size; 'cache clear' empties it")
+    cache_parser.add_argument("action", nargs="?", choices=("info", "clear"), default="info",
+                              help="info (the default): directory, size, file counts; "
+                                   "clear: delete generated modules and Numba's cache files")
     args = parser.parse_args(argv)
+    if args.command == "cache":
+        return _cache_command(args.action)
     if args.command == "demo":
         from . import demo
         return demo.main()

@@ -28,6 +28,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 import types
 import warnings
 
@@ -38,12 +39,16 @@ __all__ = [
     "write_module",
     "load_module",
     "cache_enabled",
+    "is_generated",
     "clear",
     "size_bytes",
+    "count",
 ]
 
 _HASH_LEN = 20
 _GENERATED = re.compile(r".+_[0-9a-f]{%d}\.py" % _HASH_LEN)
+_GENERATED_TMP = re.compile(r"\..+_[0-9a-f]{%d}\.py\..+\.tmp" % _HASH_LEN)  # write_module's
+_STALE_TMP_SECONDS = 3600   # a temporary file this old belongs to no running write
 
 _lock = threading.RLock()
 _warned = set()  # directory paths already warned about in this process
@@ -199,6 +204,15 @@ def load_module(path: pathlib.Path, module_name: str) -> types.ModuleType:
         return module
 
 
+def is_generated(path, directory=None) -> bool:
+    """True if ``path`` names a generated module file in the cache directory."""
+    directory = cache_dir() if directory is None else directory
+    if directory is None:
+        return False
+    path = pathlib.Path(path)
+    return path.parent == pathlib.Path(directory) and _GENERATED.fullmatch(path.name) is not None
+
+
 def cache_enabled() -> bool:
     """Return True if a usable on-disk cache directory exists."""
     return cache_dir() is not None
@@ -207,15 +221,25 @@ def cache_enabled() -> bool:
 def clear() -> int:
     """Delete generated modules and Numba cache files; return how many files went.
 
-    Only files named ``*_<20 hex digits>.py`` in the cache directory and the
-    contents of its ``__pycache__`` directory are removed.
+    Only files named ``*_<20 hex digits>.py`` in the cache directory, temporary
+    files of interrupted writes (over an hour old), and the contents of its
+    ``__pycache__`` directory are removed. A process still running keeps the
+    modules it has loaded; the next one compiles them again.
     """
     directory = cache_dir()
     if directory is None:
         return 0
     removed = 0
+    now = time.time()
     for entry in directory.iterdir():
-        if _GENERATED.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+        stale_tmp = False
+        if _GENERATED_TMP.fullmatch(entry.name):
+            try:
+                stale_tmp = now - entry.lstat().st_mtime > _STALE_TMP_SECONDS
+            except OSError:
+                pass
+        if (_GENERATED.fullmatch(entry.name) or stale_tmp) \
+                and entry.is_file() and not entry.is_symlink():
             try:
                 entry.unlink()
                 removed += 1
@@ -236,6 +260,19 @@ def clear() -> int:
                 except OSError:
                     pass
     return removed
+
+
+def count() -> "tuple[int, int]":
+    """Return ``(generated modules, Numba cache files)`` in the cache directory."""
+    directory = cache_dir()
+    if directory is None:
+        return 0, 0
+    modules = sum(1 for e in directory.iterdir() if _GENERATED.fullmatch(e.name))
+    numba_files = 0
+    pycache = directory / "__pycache__"
+    if pycache.is_dir() and not pycache.is_symlink():
+        numba_files = sum(1 for name in os.listdir(pycache) if name.endswith((".nbi", ".nbc")))
+    return modules, numba_files
 
 
 def size_bytes() -> int:

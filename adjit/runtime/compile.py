@@ -1,18 +1,26 @@
 """Compile generated modules: write them to disk, import them, jit them with Numba.
 
 The generated module is written to the cache directory under a name derived
-from a hash of its text and registered in `sys.modules`, so `njit(cache=True)`
-can store machine code beside it and a later process reuses it. Numba errors
-are translated to the user's own line.
+from a hash of its text and registered in `sys.modules`, so Numba can store
+machine code beside it (in the cache directory's `__pycache__`) and a later
+process reuses it. Numba errors are translated to the user's own line.
+
+Numba's cache files for generated modules are written with a SHA-256 of their
+contents (`CheckedCache`): a file cut short or garbled, by a crash or a full
+disk, is found out before it is unpickled and is rebuilt, never loaded. They
+always go to the adjit cache directory, which `cache.cache_dir` has checked, even
+when `NUMBA_CACHE_DIR` points elsewhere.
 """
 
 import functools
 import hashlib
 import os
 import pathlib
+import pickle
 import re
 
 import numba
+from numba.core import caching
 
 from . import cache
 # Register the Numba versions of the helpers.
@@ -46,9 +54,138 @@ def numba_errors():
     return (numba.core.errors.NumbaError,)
 
 
+class DamagedCacheFile(OSError):
+    """A Numba cache file whose contents do not match its checksum.
+
+    An OSError, so that Numba treats the entry as missing: it compiles the
+    function again and overwrites the file."""
+
+
+class _CheckedCacheFile(caching.IndexDataCacheFile):
+    """Numba's index (.nbi) and data (.nbc) files, each prefixed with a tag and the
+    SHA-256 of the rest. Files in Numba's own format, or from another version of
+    this one, count as missing."""
+
+    _TAG = b"adjit-numba-cache-1\n"
+
+    def _dump(self, obj):
+        payload = super()._dump(obj)
+        return self._TAG + hashlib.sha256(payload).digest() + payload
+
+    def _checked(self, path):
+        """The unpickled contents of `path`; DamagedCacheFile if they are not intact."""
+        with open(path, "rb") as f:
+            blob = f.read()
+        start = len(self._TAG) + 32
+        payload = blob[start:]
+        if not blob.startswith(self._TAG) or hashlib.sha256(payload).digest() != blob[len(self._TAG):start]:
+            raise DamagedCacheFile(f"damaged or foreign Numba cache file {path}")
+        try:
+            return pickle.loads(payload)
+        except Exception as exc:        # intact bytes that do not unpickle here
+            raise DamagedCacheFile(f"unreadable Numba cache file {path}: {exc}") from None
+
+    def _save_index(self, overloads):
+        data = self._dump((self._version, self._source_stamp, overloads))
+        with self._open_for_write(self._index_path) as f:
+            f.write(data)
+
+    def _load_index(self):
+        try:
+            version, stamp, overloads = self._checked(self._index_path)
+        except FileNotFoundError:
+            return {}
+        except (DamagedCacheFile, TypeError, ValueError):
+            return {}                   # rewritten when the function is compiled again
+        if version != self._version or stamp != self._source_stamp:
+            return {}
+        return overloads
+
+    def _load_data(self, name):
+        return self._checked(self._data_path(name))
+
+
+class _GeneratedModuleLocator(caching.InTreeCacheLocator):
+    """Numba's cache files go to `__pycache__` beside the generated module, in the
+    adjit cache directory, whatever NUMBA_CACHE_DIR says.
+
+    An entry is tied to the module's contents, not to its modification time as
+    Numba's are: processes writing the same module at once each replace the file
+    (with the same text), and an entry saved by one stays valid for the others."""
+
+    def get_source_stamp(self):
+        with open(self._py_file, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def ensure_cache_path(self):
+        path = self.get_cache_path()
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        if os.path.islink(path) or not os.path.isdir(path):
+            raise OSError(f"{path} is not a directory")
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not os.path.exists(py_file):
+            return None
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None
+        return self
+
+
+class _CheckedCacheImpl(caching.CompileResultCacheImpl):
+    _locator_classes = [_GeneratedModuleLocator]
+
+
+class CheckedCache(caching.FunctionCache):
+    """Numba's per-function cache for a generated module, with checksummed files.
+
+    Anything that goes wrong while loading an entry (a damaged file, machine code
+    that cannot be rebuilt) makes it a miss: the function is compiled again and
+    the entry rewritten."""
+
+    _impl_class = _CheckedCacheImpl
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file.__class__ = _CheckedCacheFile
+
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception:
+            return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except OSError:                 # a full disk, a cache cleared meanwhile: the
+            pass                        # gradient is compiled all the same
+
+
 def jit(function):
-    """A lazily compiling Numba dispatcher for `function` (cached on disk if possible)."""
-    return numba.njit(cache=cache.cache_enabled())(function)
+    """A lazily compiling Numba dispatcher for `function`, cached on disk if possible.
+
+    A function of a generated module in the cache directory gets a `CheckedCache`;
+    any other (a user's function, for `adjit.jit`) gets Numba's own cache; nothing
+    is cached when the cache directory is not usable."""
+    directory = cache.cache_dir()
+    if directory is None:
+        return numba.njit(cache=False)(function)
+    dispatcher = numba.njit(function)
+    if cache.is_generated(function.__code__.co_filename, directory):
+        try:
+            dispatcher._cache = CheckedCache(function)
+        except (RuntimeError, OSError):     # no usable __pycache__, or the module was
+            pass                            # cleared meanwhile: compile without a cache
+    else:
+        dispatcher.enable_caching()
+    return dispatcher
 
 
 def user_line(exc, generated, path):
