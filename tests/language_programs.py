@@ -347,6 +347,109 @@ def heat_slices(u0, r, steps):
     return np.sum(np.sin(u) * u)
 
 
+# loops that write an array but never read it (adjit logs the whole array once
+# when a loop writes at least half of it, each element otherwise)
+
+# the heat equation as the benchmark writes it: read a copy, write u
+def heat_copy_old(u0, r, steps):
+    u = u0.copy()
+    n = u.shape[0]
+    for t in range(steps):
+        old = u.copy()
+        for i in range(1, n - 1):
+            u[i] = old[i] + r * (old[i - 1] - 2.0 * old[i] + old[i + 1]) + 0.05 * old[i] ** 2
+    return np.sum(u * u)
+
+
+# an inner loop writes u without reading it; the outer body reads u after it
+def write_then_read_outer(x, steps):
+    n = x.shape[0]
+    u = x.copy()
+    s = 0.0
+    for t in range(steps):
+        for i in range(n):
+            u[i] = np.sin(x[i] * (t + 1)) + s * 0.1
+        s = s + u[0] * u[n - 1] + u[1]
+    return s * np.sum(u)
+
+
+# few writes into a long array (logged element by element), read between loops
+def sparse_writes(x):
+    a = np.zeros(20)
+    s = 0.0
+    for t in range(3):
+        for j in range(2):
+            a[2 * t + j] = x[t] * x[j] + s
+        s = s + np.sum(a * a) * 0.1
+    return s + np.sum(a)
+
+
+# writes in both branches of an if, read only after the loop
+def write_both_branches(x):
+    n = x.shape[0]
+    y = np.zeros(n)
+    for i in range(n):
+        if x[i] > 0.0:
+            y[i] = x[i] ** 2
+        else:
+            y[i] = -x[i] * 3.0
+    return np.sum(y * x)
+
+
+# rows written from a copy, time step after time step
+def write_rows(m0, x, steps):
+    m = m0.copy()
+    for t in range(steps):
+        old = m.copy()
+        for i in range(m.shape[0]):
+            m[i] = old[i] * x + np.sin(old[m.shape[0] - 1 - i])
+    return np.sum(m * m)
+
+
+# the array is read before a loop that only writes it, and after it
+def read_before_write_only(x):
+    n = x.shape[0]
+    y = x * 2.0
+    s = np.sum(y * y * x)
+    for i in range(n):
+        y[i] = x[i] ** 3
+    return s + np.sum(y * y)
+
+
+# an array written directly in a loop body and in a loop inside it
+def write_direct_and_nested(x):
+    n = x.shape[0]
+    y = x * 1.5
+    s = np.sum(np.sin(y))
+    for t in range(2):
+        y[0] = x[t] * s
+        for i in range(1, n):
+            y[i] = x[i] * (t + 1.0)
+    return s + np.sum(y * x)
+
+
+# a while loop that writes an array and never reads it
+def write_while(x):
+    n = x.shape[0]
+    y = np.zeros(n)
+    i = 0
+    while i < n:
+        y[i] = x[i] * x[i] * (i + 1)
+        i = i + 1
+    return np.sum(y * y)
+
+
+# a loop that may break, writing an array it never reads, read after
+def write_break(x, limit):
+    n = x.shape[0]
+    y = np.ones(n)
+    for i in range(n):
+        if x[i] > limit:
+            break
+        y[i] = np.exp(x[i])
+    return np.sum(y * x)
+
+
 # writes that kill a gradient: a[2] = 0.0 and a[3:5] = 1.0
 def kill_gradient(x):
     a = x * 2.0

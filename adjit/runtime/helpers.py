@@ -189,6 +189,13 @@ def log_write(log, array, index):
     return log
 
 
+def log_all(log, array):
+    """Save every element of `array`, before a loop that writes many of them (and reads
+    none): its writes need no log of their own. Returns the log."""
+    log.append((slice(None), snapshot(array[...])))
+    return log
+
+
 _FANCY_WRITE = ("adjit: writing through an array of indices (`a[idx] = v`) is not supported: "
                 "with a repeated index only the last write counts, and adjit cannot tell which "
                 "elements of `v` lost. Write element by element in a loop")
@@ -321,7 +328,7 @@ def zero_at(grad, index):
 HELPERS = ("add_at", "zeros_like", "seed_like", "unbroadcast", "broadcast_like", "size_of", "extremum_grad",
            "dot_grad_left",
            "dot_grad_right", "log_or_zero", "trip_count", "stack_like", "grow", "restore", "snapshot",
-           "must_be_scalar", "undo_log", "log_write", "undo_write", "log_height", "undo_to",
+           "must_be_scalar", "undo_log", "log_write", "log_all", "undo_write", "log_height", "undo_to",
            "grad_at", "zero_at", "grad_or_zero", "tangent_like", "sort_tangent",
            "prod_others_tangent", "cumprod_tangent", "cholesky_tangent", "eigvalsh_tangent",
            "eigh_tangent", "reshape_to", "sum_axis", "mean_axis",

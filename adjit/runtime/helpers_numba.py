@@ -306,6 +306,12 @@ def _log_write(log, array, index):
     return region
 
 
+@overload(helpers.log_all)
+def _log_all(log, array):
+    if _is_array(array):
+        return lambda log, array: _log_push(log, array.reshape(array.size), np.arange(array.size))
+
+
 @overload(helpers.undo_write)
 def _undo_write(log, array, index):
     if not _is_array(array):

@@ -888,6 +888,7 @@ defjvp((helpers.tangent_like, "tangent_like"), linear=("tangent",))
 defjvp((helpers.sort_tangent, "sort_tangent"), linear=("g",))
 defjvp((helpers.undo_log, "undo_log"), linear=("array",))
 defjvp((helpers.log_write, "log_write"), linear=("log", "array"), mutates=("log",))
+defjvp((helpers.log_all, "log_all"), linear=("log", "array"), mutates=("log",))
 defjvp((helpers.undo_write, "undo_write"), (helpers.undo_to, "undo_to"), linear=("log", "array"),
        mutates=("log", "array"))
 defjvp((helpers.zero_at, "zero_at"), linear=("grad",), mutates=("grad",))

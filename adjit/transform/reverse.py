@@ -18,6 +18,16 @@ back-edge ones) to recompute its temporaries, initialises the adjoints local
 to the body, and reverses the body. Loops nested inside save their own
 stacks during that re-run.
 
+Writes into arrays are logged (see `writes`) and undone where they are
+reversed, except for an array a loop writes but never reads: the loop's
+reverse first undoes all its writes at once (back to `height_<a>`, the log's
+height before the loop), then neither re-runs nor undoes them. A loop nested
+in another's body whose writes into such an array nothing reads before the
+outer iteration's reverse undoes them is re-run without them. And where such
+a loop is about to write at least half as many elements as the array holds
+(`whole_<a>`), it logs the whole array once before it starts instead of each
+element as it writes it.
+
 This pass writes simple, obviously correct code: adjoints start at zero,
 every contribution is `bv = bv + c`. The cleanup pass turns it into the
 readable version.
@@ -35,7 +45,7 @@ from . import shapes
 from .names import names_in
 from .ssa import assigned_names, read_names
 from .templates import PerElement, fold, instantiate
-from .writes import Writes
+from .writes import Writes, reads_in
 
 
 def generate(fdef, namer, active, wrt, results, op_primitive, single_result=False, writes=None,
@@ -127,6 +137,12 @@ class _Generator:
         self.loops = {}   # id(For) -> loop facts
         self.primal = False
         self.tuples = {}  # name of a called function's tuple of results -> adjoint per element
+        # Arrays whose writes the code being generated neither makes nor undoes: a
+        # loop's reverse, for the arrays it writes but never reads.
+        self.suppressed = set()
+        self.rerun_without = {}    # id(loop) -> arrays its re-run need not write into
+        self.whole_flags = {}      # (id(loop), array) -> flag: the loop logs the whole array
+        self.whole = {}            # array -> the flag of the loop whose body is being generated
 
     def adj(self, var):
         return self.namer.adjoint(var)
@@ -203,11 +219,16 @@ class _Generator:
         for stmt in stmts:
             if written_array(stmt) and self.primal:
                 out.append(copy.deepcopy(stmt))
+            elif written_array(stmt) and written_array(stmt) in self.suppressed:
+                continue
             elif written_array(stmt):
                 array = written_array(stmt)
                 log = self.writes.logs[array]
                 index = _index_value(stmt.targets[0].slice)
                 save = assign(log, call("log_write", name(log), name(array), index))
+                if array in self.whole:
+                    save = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=name(self.whole[array])),
+                                   body=[save], orelse=[])
                 out.append(gast.copy_location(save, stmt))
                 out.append(copy.deepcopy(stmt))
             elif isinstance(stmt, gast.Assign):
@@ -228,12 +249,97 @@ class _Generator:
                 out.append(gast.copy_location(new, stmt))
             elif isinstance(stmt, (gast.For, gast.While)):
                 if snapshots:
-                    out.extend(self.forward_loop(stmt))
+                    out.extend(self.without(self.rerun_without.get(id(stmt), ()),
+                                            self.forward_loop, stmt))
                 else:
+                    whole = self.log_whole(stmt)
                     new = copy.copy(stmt)
-                    new.body = self.forward(stmt.body, False, False) + self.exit_check(stmt)
-                    out.append(new)
+                    new.body = self.with_whole(stmt, self.forward, stmt.body, False, False) \
+                        + self.exit_check(stmt)
+                    out.extend(whole + [new])
         return out
+
+    def whole_candidates(self, loop):
+        """The arrays `loop` writes but never reads, only in its own body (no loop inside
+        writes them), with how many statements there write into each."""
+        if not isinstance(loop, gast.For) or self.primal:
+            return {}
+        found, nested = {}, set()
+
+        def visit(stmts):
+            for stmt in stmts:
+                array = written_array(stmt)
+                if array is not None:
+                    found[array] = found.get(array, 0) + 1
+                elif isinstance(stmt, gast.If):
+                    visit(stmt.body)
+                    visit(stmt.orelse)
+                elif isinstance(stmt, (gast.For, gast.While)):
+                    nested.update(written_array(node) for node in gast.walk(stmt)
+                                  if isinstance(node, gast.Assign) and written_array(node))
+        visit(loop.body)
+        return {a: k for a, k in found.items() if a not in nested
+                and a in self.write_only(loop) and a not in self.suppressed}
+
+    def log_whole(self, loop, trips=None):
+        """Before `loop`: for each array it writes but never reads, decide whether to log
+        the whole array now (`whole_<a>`, when the loop writes at least half as many
+        elements) rather than each element as it is written."""
+        out = []
+        for array, k in self.whole_candidates(loop).items():
+            key = (id(loop), array)
+            if key not in self.whole_flags:
+                self.whole_flags[key] = self.namer.unique("whole_" + array)
+            flag = self.whole_flags[key]
+            if trips is None:
+                start, stop, step = _range_parts(loop)
+                trips = call("trip_count", start, stop, step)
+            writes = trips if k == 1 else binop(const(k), gast.Mult(), trips)
+            dense = gast.Compare(left=binop(const(2), gast.Mult(), copy.deepcopy(writes)),
+                                 ops=[gast.GtE()], comparators=[call("size_of", name(array))])
+            log = self.writes.logs[array]
+            save = assign(log, call("log_all", name(log), name(array)))
+            out += [assign(flag, dense), gast.If(test=name(flag), body=[save], orelse=[])]
+        for stmt in out:
+            gast.copy_location(stmt, loop)
+        return out
+
+    def with_whole(self, loop, generate, *args):
+        """`generate(*args)` for `loop`'s body, whose writes into an array logged whole
+        before it are logged one by one only when it was not."""
+        before = dict(self.whole)
+        for array in self.whole_candidates(loop):
+            self.whole[array] = self.whole_flags[(id(loop), array)]
+        try:
+            return generate(*args)
+        finally:
+            self.whole = before
+
+    def without(self, arrays, generate, *args):
+        """`generate(*args)` for code that neither writes into `arrays` nor undoes writes."""
+        before = self.suppressed
+        self.suppressed = before | set(arrays)
+        try:
+            return generate(*args)
+        finally:
+            self.suppressed = before
+
+    def write_only(self, loop):
+        """The arrays `loop` writes into, outliving an iteration, that its body never reads."""
+        return self.writes.write_only.get(id(loop), ())
+
+    def plan_rerun(self, stmts, after=()):
+        """For each loop in `stmts` (a re-run loop body): the arrays it writes but never
+        reads that nothing after it in `stmts` reads either. Its reverse comes next and
+        would undo those writes first: the re-run need not make them."""
+        for k, stmt in enumerate(stmts):
+            later = set(after) | set(reads_in(stmts[k + 1:]))
+            if isinstance(stmt, (gast.For, gast.While)):
+                self.rerun_without[id(stmt)] = [
+                    a for a in self.write_only(stmt) if not self.writes.reads_any(a, later)]
+            elif isinstance(stmt, gast.If):
+                self.plan_rerun(stmt.body, later)
+                self.plan_rerun(stmt.orelse, later)
 
     def new_log(self, array):
         return assign(self.writes.logs[array], call("undo_log", name(array)))
@@ -264,15 +370,15 @@ class _Generator:
         # Arrays written in the body that outlive an iteration: the height of
         # their undo log at the start of each iteration.
         heights = {a: self.namer.unique("stack_height_" + a)
-                   for a in self.writes.across.get(key, ())}
+                   for a in self.writes.across.get(key, ()) if a not in self.write_only(loop)}
+        # Arrays written but never read in the body: the log's height before the loop.
+        entry = {a: self.namer.unique("height_" + a) for a in self.write_only(loop)}
         if isinstance(loop, gast.While):
             done = self.namer.unique("trips")
             self.loops[key] = dict(growing=True, done=done, slot=name(done), stacks=stacks,
-                                   heights=heights, k=self.namer.unique("k"))
+                                   heights=heights, entry=entry, k=self.namer.unique("k"))
             return self.loops[key]
-        args = loop.iter.args
-        start, stop, step = (const(0), args[0], const(1)) if len(args) == 1 else \
-            (args[0], args[1], args[2] if len(args) == 3 else const(1))
+        start, stop, step = _range_parts(loop)
         var = loop.target.id
         unit = isinstance(step, gast.Constant) and step.value == 1
         if unit:
@@ -281,7 +387,7 @@ class _Generator:
             slot = binop(binop(name(var), gast.Sub(), start), gast.FloorDiv(), step)
         self.loops[key] = dict(
             start=start, stop=stop, step=step, unit=unit, slot=slot, growing=False,
-            trips=self.namer.unique("trips_" + var), stacks=stacks, heights=heights,
+            trips=self.namer.unique("trips_" + var), stacks=stacks, heights=heights, entry=entry,
             done=self.namer.unique("done_" + var) if loop.adjit_exit else None)
         return self.loops[key]
 
@@ -319,6 +425,11 @@ class _Generator:
                               call("trip_count", facts["start"], facts["stop"], facts["step"])))
         if facts["done"]:
             out.append(assign(facts["done"], const(0)))
+        for array, height in facts["entry"].items():
+            if array not in self.suppressed:
+                out.append(assign(height, call("log_height", name(self.writes.logs[array]))))
+        if not facts["growing"]:
+            out.extend(self.log_whole(loop, name(facts["trips"])))
         pushes = []
         saves = [(stack, name(var), name(var)) for var, stack in facts["stacks"].items()]
         saves += [(stack, const(0), call("log_height", name(self.writes.logs[array])))
@@ -338,7 +449,8 @@ class _Generator:
             pushes.append(assign(facts["done"], binop(copy.deepcopy(facts["slot"]), gast.Add(),
                                                       const(1))))
         new = copy.copy(loop)
-        new.body = pushes + self.forward(loop.body, False, False) + count + self.exit_check(loop)
+        new.body = pushes + self.with_whole(loop, self.forward, loop.body, False, False) + count \
+            + self.exit_check(loop)
         out.append(new)
         for stmt in out:
             gast.copy_location(stmt, loop)
@@ -368,8 +480,18 @@ class _Generator:
         # Even a loop with no adjoint statements is reversed: restoring its
         # loop-carried names gives earlier statements the values they read.
         # Cleanup removes whatever of it nothing reads.
-        adjoint = self.init_adjoints(id(loop.body)) + self.reverse(loop.body)
         facts = self.loop_facts(loop)
+        out = []
+        for array, height in facts["entry"].items():
+            if array not in self.suppressed and array not in self.rerun_without.get(id(loop), ()):
+                # All the loop's writes into `array` undone at once: nothing in it reads them.
+                undo = call("undo_to", name(self.writes.logs[array]), name(array), name(height))
+                out.append(gast.copy_location(gast.Expr(value=undo), loop))
+        self.plan_rerun(loop.body)
+        return out + self.without(self.write_only(loop), self.reverse_loop_body, loop, facts)
+
+    def reverse_loop_body(self, loop, facts):
+        adjoint = self.init_adjoints(id(loop.body)) + self.reverse(loop.body)
         body = []
         if facts["growing"]:
             target = facts["k"]
@@ -428,8 +550,10 @@ class _Generator:
                 out.append(assign(g, call("grad_at", name(b), _index_value(index))))
                 out.append(self.accumulate(value.id, call("unbroadcast", name(g), name(value.id))))
             out.append(assign(b, call("zero_at", name(b), _index_value(index))))
-        undo = call("undo_write", name(self.writes.logs[array]), name(array), _index_value(index))
-        out.append(gast.Expr(value=undo))
+        if array not in self.suppressed:
+            undo = call("undo_write", name(self.writes.logs[array]), name(array),
+                        _index_value(index))
+            out.append(gast.Expr(value=undo))
         for s in out:
             gast.copy_location(s, stmt)
         return out
@@ -533,6 +657,14 @@ class _Generator:
 
 def _spelled(text):
     return gast.parse(text).body[0].value
+
+
+def _range_parts(loop):
+    """`(start, stop, step)` of a `for` loop over `range(...)`."""
+    args = loop.iter.args
+    if len(args) == 1:
+        return const(0), args[0], const(1)
+    return args[0], args[1], args[2] if len(args) == 3 else const(1)
 
 
 def _index_value(index):

@@ -27,8 +27,13 @@ it reverses the write, so every statement's adjoint reads the array as it
 was. A loop whose body writes into an array that lives across its
 iterations also saves the log's height each iteration: a reverse iteration
 first undoes that iteration's writes, then re-runs the body.
-Invariant: an array's value at each statement of the reverse sweep is the
-value it had when the forward sweep ran the statement.
+
+An array such a loop writes but never reads (its body reads no name that may
+share its memory: `write_only`) needs none of that: the loop's reverse undoes
+all the loop's writes at once, then runs without writing into the array, as
+nothing in it reads the array.
+Invariant: an array's value at each statement of the reverse sweep that reads
+it is the value it had when the forward sweep ran the statement.
 """
 
 import dataclasses
@@ -49,9 +54,17 @@ class Writes:
     copy_params: list       # arguments the adjoint must copy before writing into them
     scalar_reads: set       # ids of `t = a[i]` statements whose value must be a number
     across: dict            # id(loop) -> written names whose array outlives an iteration
+    write_only: dict = dataclasses.field(default_factory=dict)  # id(loop) -> `across` names
+    #                         the body never reads, through any name sharing their memory
+    sharing: dict = dataclasses.field(default_factory=dict)     # written name -> names that
+    #                         may share its memory (itself included)
 
     def __bool__(self):
         return bool(self.logs)
+
+    def reads_any(self, array, names):
+        """Whether `names` (names read somewhere) include one that may share `array`'s memory."""
+        return not self.sharing.get(array, {array}).isdisjoint(names)
 
 
 def analyse(source, fdef, namer):
@@ -133,7 +146,49 @@ def analyse(source, fdef, namer):
         array = written_array(stmt)
         if array not in logs:
             logs[array] = namer.unique("log_" + array)
-    return Writes(logs, copy_params, scalar_reads, across)
+    sharing = {array: _sharing_class(definitions, array) for array in logs}
+    loops = {id(loop): loop for _, enclosing in sites for loop in enclosing}
+    write_only = {}
+    for key, arrays in across.items():
+        read = set(reads_in(loops[key].body))
+        write_only[key] = [a for a in arrays if sharing[a].isdisjoint(read)]
+    return Writes(logs, copy_params, scalar_reads, across, write_only, sharing)
+
+
+def reads_in(stmts):
+    """The names `stmts` read, at any depth; the array a write `a[i] = v` goes into is
+    not read by it (its index and value are)."""
+    found = []
+    for stmt in stmts:
+        if written_array(stmt):
+            found += read_names(stmt.targets[0].slice) + read_names(stmt.value)
+            continue
+        for field in ("body", "orelse"):
+            found += reads_in(getattr(stmt, field, None) or [])
+        for field in ("value", "test", "iter"):
+            part = getattr(stmt, field, None)
+            if isinstance(part, gast.AST):
+                found += read_names(part)
+    return found
+
+
+def _sharing_class(definitions, array):
+    """`array` and every name that may share its memory, by any chain of copies, slices
+    and views in either direction (wherever in the function they are made)."""
+    neighbours = {}
+    for var, stmts in definitions.items():
+        for stmt, _ in stmts:
+            source = _alias_source(stmt.value)
+            if source is not None:
+                neighbours.setdefault(var, set()).add(source)
+                neighbours.setdefault(source, set()).add(var)
+    found, frontier = set(), [array]
+    while frontier:
+        var = frontier.pop()
+        if var not in found:
+            found.add(var)
+            frontier.extend(neighbours.get(var, ()))
+    return found
 
 
 def _sharing(array, stmt, facts_at, live_after):
