@@ -432,6 +432,9 @@ def main():
     for n in names:
         load(n)     # unknown names fail before anything runs
     peers = [p for p in (q.strip() for q in ARGS.peers.split(",")) if p]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise SystemExit(f"unknown peer {unknown[0]!r}: choose from {', '.join(PEERS)} ('' for none)")
     peers = [p for p in peers if p in load_peers(peers)]
     size = "quick" if ARGS.quick else "full"
     repeat = ARGS.repeat or (5 if ARGS.quick else 15)
