@@ -1,6 +1,7 @@
 """The compiler pipeline: function source in, adjoint module text out.
 
-source -> refuse -> control -> normalize -> ssa -> copies -> writes -> activity -> reverse -> cleanup -> emit.
+source -> refuse -> control -> normalize -> ssa -> copies -> writes -> activity -> reverse -> cleanup
+-> fuse (on copies, at emission) -> emit.
 Each pass is a pure function of its input tree; this module only strings
 them together. The user's namespace and the rules come in through callbacks,
 so the compiler never imports the runtime: `resolve_call(source, call_node)`
@@ -19,7 +20,7 @@ import inspect
 
 import gast
 
-from . import activity, cleanup, control, copies, emit, forward, normalize, refuse, reverse, ssa, writes
+from . import activity, cleanup, control, copies, emit, forward, fuse, normalize, refuse, reverse, ssa, writes
 from . import source as source_pass
 from .names import Namer, names_in
 
@@ -81,11 +82,14 @@ def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint=""):
     helpers = set()
     for f in functions + [adjoint]:
         helpers |= emit.helpers_used(f, helper_names)
-    text = emit.module_text(functions + [adjoint], helpers, f"{source.name} in {source.filename}",
+    # Emitted fused (single-use temporaries inlined); the trees stay one operation a line.
+    kept = set().union(*(names_in(u.source.tree) for u in [unit] + called))
+    emitted = fuse.fused(functions + [adjoint], keep=kept)
+    text = emit.module_text(emitted, helpers, f"{source.name} in {source.filename}",
                             fingerprint, jitable=[f.name for f in functions],
                             externals=[(name, _digest(obj)) for name, obj in sorted(externals.items())])
     # Only the differentiated function's own lines map to the user's file.
-    line_map = emit.line_map(text, [None] * len(functions) + [adjoint])
+    line_map = emit.line_map(text, [None] * len(functions) + emitted[-1:])
     return Generated(text=text, function=adjoint.name, line_map=line_map,
                      params=parameters(source), wrt=tuple(wrt), filename=source.filename,
                      externals=externals)
@@ -268,11 +272,12 @@ def tangent_module(generated, wrt, resolve_tangent, op_tangent, helper_names, fi
     for f in every + [tangent]:
         helpers |= emit.helpers_used(f, helper_names)
     externals = generated.externals
-    text = emit.module_text(every + [tangent], helpers,
+    emitted = fuse.fused(every + [tangent], keep=names_in(source.tree), prefixes="b" + prefix)
+    text = emit.module_text(emitted, helpers,
                             f"{source.name} in {source.filename} (forward mode)", fingerprint,
                             jitable=[f.name for f in every],
                             externals=[(name, _digest(obj)) for name, obj in sorted(externals.items())])
-    line_map = emit.line_map(text, [None] * len(every) + [tangent])
+    line_map = emit.line_map(text, [None] * len(every) + emitted[-1:])
     params = [a.id for a in tangent.args.args]
     module = Generated(text=text, function=tangent.name, line_map=line_map, params=params,
                        wrt=tuple(wrt), filename=source.filename, externals=externals)
