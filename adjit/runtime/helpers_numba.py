@@ -30,6 +30,9 @@ def _zeros_like(x):
 
 @overload(helpers.seed_like)
 def _seed_like(result, cotangent):
+    if _is_array(result) and _is_scalar(cotangent):
+        # (1.0 * c is c: one array, where `np.ones(...) * c` makes two)
+        return lambda result, cotangent: np.full(result.shape, np.float64(cotangent))
     if _is_array(result):
         return lambda result, cotangent: np.ones(result.shape) * cotangent
     if _is_scalar(result):
@@ -106,11 +109,28 @@ def _add_at(array, index, value):
                 array[index[k]] += value if scalar else value[k]
             return array
         return scatter
+    if _is_array(array) and _is_view(array, index):
+        # A region (slices, maybe with integers): add into the view, in place. (Numba's
+        # `array[index] += value` then copies the view onto itself, through a new array.)
+        def add_view(array, index, value):
+            view = array[index]
+            view += value
+            return array
+        return add_view
 
     def add(array, index, value):
         array[index] += value
         return array
     return add
+
+
+def _is_view(array, index):
+    """Whether `array[index]` is a view of `array`: basic indexing by slices and
+    integers, with at least one slice and no more parts than `array` has dimensions."""
+    parts = list(index) if isinstance(index, types.BaseTuple) else [index]
+    return (len(parts) <= array.ndim
+            and all(isinstance(p, (types.SliceType, types.Integer)) for p in parts)
+            and any(isinstance(p, types.SliceType) for p in parts))
 
 
 @overload(helpers.size_of)
