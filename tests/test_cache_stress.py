@@ -87,8 +87,10 @@ _WORKER = textwrap.dedent(
     for x in (0.3, 1.7):
         got, want = df(x, 40), user.expected(x, 40)
         assert abs(got - want) <= 1e-9 * max(1.0, abs(want)), (got, want)
-    stats = df._compiled.stats
-    print("hits", sum(stats.cache_hits.values()), "misses", sum(stats.cache_misses.values()))
+    dispatchers = [d for d in [df._compiled] + [v._compiled for v in getattr(df, "_variants", {}).values()]
+                   if hasattr(d, "stats")]
+    print("hits", sum(sum(d.stats.cache_hits.values()) for d in dispatchers),
+          "misses", sum(sum(d.stats.cache_misses.values()) for d in dispatchers))
     """
 )
 
@@ -113,24 +115,41 @@ def test_eight_processes_at_once_then_a_warm_one(tmp_path):
         assert p.returncode == 0, err
         assert out.startswith("hits"), out
     assert _leftovers(cdir) == []
-    assert len([p for p in cdir.iterdir() if p.suffix == ".py"]) == 1
+    modules = [p for p in cdir.iterdir() if p.suffix == ".py"]
+    assert modules
+    for path in modules:                # each whole: its text is what its name says
+        text = path.read_text()
+        assert cache.module_path(text, "f")[0].name == path.name
     # the cache they leave is usable: a ninth process compiles nothing
     out = subprocess.run([sys.executable, "-c", _WORKER, str(user), str(go)], env=_env(cdir),
                          cwd=str(tmp_path), text=True, capture_output=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["hits", "1", "misses", "0"]
+    hits, misses = int(out.stdout.split()[1]), int(out.stdout.split()[3])
+    assert hits >= 1 and misses == 0, out.stdout
 
 
 def _numba_files(cdir, suffix):
     return sorted((cdir / "__pycache__").glob(f"*{suffix}"))
 
 
+def _dispatchers(df):
+    """The Numba dispatchers behind `df` (one per specialisation, if it has several)."""
+    found = [df._compiled] + [v._compiled for v in getattr(df, "_variants", {}).values()]
+    return [d for d in found if hasattr(d, "stats")]
+
+
 def _grad_stats(f, expected):
+    """Whether a new gradient of `f` was loaded from the cache: (1, 0) if it was,
+    (0, 1) if it was compiled; its value is checked against `expected`."""
     df = adjit.grad(f)
     got, want = df(0.9, 30), expected(0.9, 30)
     assert abs(got - want) <= 1e-9 * max(1.0, abs(want))
-    stats = df._compiled.stats
-    return sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
+    dispatchers = _dispatchers(df)
+    assert dispatchers
+    hits = sum(sum(d.stats.cache_hits.values()) for d in dispatchers)
+    misses = sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
+    assert (hits > 0) != (misses > 0)
+    return int(hits > 0), int(misses > 0)
 
 
 def _cut(data):
@@ -150,8 +169,10 @@ def test_damaged_numba_cache_file_is_rebuilt_not_loaded(cdir, tmp_path, suffix, 
     user = _import(_user_module(tmp_path))
     assert _grad_stats(user.f, user.expected) == (0, 1)        # compiled, cached
     assert _grad_stats(user.f, user.expected) == (1, 0)        # loaded from the cache
-    [victim] = _numba_files(cdir, suffix)
-    victim.write_bytes(damage(victim.read_bytes()))
+    victims = _numba_files(cdir, suffix)
+    assert victims
+    for victim in victims:
+        victim.write_bytes(damage(victim.read_bytes()))
     assert _grad_stats(user.f, user.expected) == (0, 1)        # detected: compiled again
     assert _grad_stats(user.f, user.expected) == (1, 0)        # and the cache rebuilt
     assert _leftovers(cdir) == []
@@ -161,8 +182,8 @@ def test_numba_cache_in_plain_numba_format_is_replaced(cdir, tmp_path):
     # what an older adjit (Numba's own cache=True) left: unchecked pickles
     user = _import(_user_module(tmp_path))
     _grad_stats(user.f, user.expected)
-    [index] = _numba_files(cdir, ".nbi")
-    index.write_bytes(pickle.dumps(numba.__version__) + pickle.dumps(("stamp", {})))
+    for index in _numba_files(cdir, ".nbi"):
+        index.write_bytes(pickle.dumps(numba.__version__) + pickle.dumps(("stamp", {})))
     assert _grad_stats(user.f, user.expected) == (0, 1)
     assert _grad_stats(user.f, user.expected) == (1, 0)
 
@@ -174,7 +195,7 @@ def test_numba_cache_dir_does_not_move_adjits_cache(cdir, tmp_path, monkeypatch)
     user = _import(_user_module(tmp_path))
     assert _grad_stats(user.f, user.expected) == (0, 1)
     assert list(elsewhere.iterdir()) == []
-    assert len(_numba_files(cdir, ".nbi")) == 1
+    assert _numba_files(cdir, ".nbi")
 
 
 def _refused_end_to_end(cdir, tmp_path):
@@ -189,7 +210,7 @@ def _refused_end_to_end(cdir, tmp_path):
     refusals = [w for w in caught if issubclass(w.category, cache.CacheWarning)]
     assert len(refusals) == 1 and str(cdir) in str(refusals[0].message)
     assert list(cdir.iterdir()) == []               # nothing written into it
-    assert df._compiled.stats.cache_path is None    # and Numba caches nothing
+    assert [d.stats.cache_path for d in _dispatchers(df)] == [None]    # Numba caches nothing
 
 
 def test_world_writable_cache_dir_never_used(cdir, tmp_path):
@@ -214,14 +235,17 @@ def test_cache_command_shows_and_clears(cdir, tmp_path, capsys):
     assert size > 0
     assert cli.main(["cache"]) == 0
     out = capsys.readouterr().out
-    assert str(cdir) in out and "1 generated modules" in out and "2 Numba cache files" in out
+    modules, numba_files = cache.count()
+    assert modules >= 1 and numba_files >= 2
+    assert str(cdir) in out and f"{modules} generated modules" in out
+    assert f"{numba_files} Numba cache files" in out
     assert cli.main(["cache", "clear"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("removed 3 files") and str(cdir) in out
+    assert out.startswith(f"removed {modules + numba_files} files") and str(cdir) in out
     assert cache.size_bytes() == 0 and cache.count() == (0, 0)
     # the next gradient compiles and caches again
     assert _grad_stats(user.f, user.expected) == (0, 1)
-    assert cache.count() == (1, 2)
+    assert cache.count() == (modules, numba_files)
 
 
 def test_cache_clear_keeps_other_files_and_fresh_temporaries(cdir):

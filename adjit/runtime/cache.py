@@ -1,8 +1,9 @@
 """On-disk compilation cache for generated modules.
 
 adjit writes every generated Python module to a file named after a hash of its
-source, imports it from there, and lets Numba (``cache=True``) keep its machine
-code in the ``__pycache__`` directory next to it, so a new process reuses both.
+source, imports it from there, and lets Numba keep its machine code in the
+``__pycache__`` directory next to it (``compile.CheckedCache``: checksummed
+files), so a new process reuses both.
 
 The cache directory is ``$ADJIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/adjit``,
 else ``~/.cache/adjit``.  It is created readable by its owner only.  Because
@@ -14,7 +15,8 @@ that is removed at exit.
 Files are written atomically (temporary file + ``os.replace``), so processes
 compiling the same function at once never see a partial module, and a module
 file found cut short or garbled is rewritten together with its stale Numba
-cache.
+cache. ``clear()`` (``python -m adjit cache clear``) empties the cache; nothing
+else removes anything from it.
 """
 
 import atexit
