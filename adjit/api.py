@@ -6,6 +6,7 @@ call and reuses it. Calling the result returns the gradient, shaped and
 typed like the argument it belongs to.
 """
 
+import copy
 import functools
 import inspect
 import traceback
@@ -58,6 +59,16 @@ def _check_differentiable(name, value):
                         f"{type(value).__name__}; pass a float or a float array")
 
 
+def _rank(value):
+    """The number of dimensions of an argument, 0 for a number, None for anything else
+    (a 0-d array too: arithmetic turns it into a number, which Numba types apart)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim or None
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return 0
+    return None
+
+
 def _like(grad, value):
     """`grad` with the type and shape of `value`."""
     if isinstance(value, np.ndarray):
@@ -95,6 +106,8 @@ class GradFunction:
         self._compiled = None
         self._signature = inspect.signature(func)
         self._warned = False
+        self._unit = unit
+        self._variants = {}     # (ranks, value needed) -> the gradient specialised to them
 
     def _init_custom(self, func, wrt):
         """The gradient of a `custom_vjp` function is its rule, called as Python."""
@@ -128,6 +141,14 @@ class GradFunction:
             return self._custom_text
         return self._generated.text
 
+    def source_for(self, *args, **kwargs):
+        """The module the compiled gradient runs for these arguments: `source`
+        specialised to their ranks (which are numbers, which arrays of how many
+        dimensions), without the value when the gradient does not return it."""
+        if hasattr(self, "_custom_text"):
+            return self._custom_text
+        return self._specialised(self._bind(args, kwargs), self.preserve_result)._generated.text
+
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == len(self._params):
             return list(args)
@@ -135,9 +156,39 @@ class GradFunction:
         bound.apply_defaults()
         return [bound.arguments[p] for p in self._params]
 
-    def _run(self, values):
+    def _run(self, values, need_value=True):
+        """`(value, gradients)` for `values` (the parameters' values, then the seed if
+        given); the value is None unless `need_value`."""
         if self.jit is False:
             return self._run_python(values)
+        return self._specialised(values, need_value)._run_compiled(values)
+
+    def _specialised(self, values, need_value):
+        """The gradient compiled for arguments of these ranks (see `transform.shapes`:
+        knowing which arguments are numbers removes most `unbroadcast` calls, and the
+        saves they needed), computing the value only if `need_value`."""
+        unit = getattr(self, "_unit", None)     # None: a custom rule, a tangent module
+        if unit is None:
+            return self
+        ranks = tuple(_rank(v) for v in values[:len(self._params)])
+        if all(r is None for r in ranks):
+            return self
+        key = (ranks, need_value)
+        if key not in self._variants:
+            generated = pipeline.adjoint_module(
+                unit, self.wrt, resolve.op_primitive, helpers.HELPERS, compiling.fingerprint(),
+                ranks=dict(zip(self._params, ranks)), with_value=need_value)
+            variant = self
+            if generated.text != self._generated.text:
+                variant = copy.copy(self)
+                variant._generated = generated
+                variant._python, variant._path = compiling.load(generated, self.__name__)
+                variant._compiled = None
+                variant._warned = False
+            self._variants[key] = variant
+        return self._variants[key]
+
+    def _run_compiled(self, values):
         if self._compiled is None:
             self._compiled = compiling.jit(self._python)
         if self._compiled is not False:
@@ -208,7 +259,7 @@ class GradFunction:
         by_name = dict(zip(self._params, values))
         for name in self.wrt:
             _check_differentiable(name, by_name[name])
-        value, grads = self._run(values)
+        value, grads = self._run(values, need_value=self.preserve_result)
         if self._single:
             grads = _like(grads, by_name[self.wrt[0]])
         else:

@@ -68,11 +68,17 @@ def parameters(source):
     return [a.id for a in source.tree.args.args]
 
 
-def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint=""):
+def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint="", ranks=None,
+                   with_value=True):
     """Transform `unit` (its source from `read_function`) into the module of its adjoint
-    w.r.t. `wrt`, with the primal and adjoint of every function it calls."""
+    w.r.t. `wrt`, with the primal and adjoint of every function it calls.
+
+    `ranks` (parameter -> number of dimensions, 0 for a number) specialises the
+    adjoint to arguments of those ranks (see `shapes`). Without `with_value` it
+    returns None for the value, and computes only what the gradient needs."""
     source = unit.source
-    adjoint, callees = _transform(unit, wrt, op_primitive, helper_names, (unit,))
+    adjoint, callees = _transform(unit, wrt, op_primitive, helper_names, (unit,), ranks=ranks,
+                                  with_value=with_value)
     called = _closure(callees)
     functions = [f for callee in called for f in callee.functions]
     _check_distinct_names(source, functions + [adjoint])
@@ -85,7 +91,8 @@ def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint=""):
     # Emitted fused (single-use temporaries inlined); the trees stay one operation a line.
     kept = set().union(*(names_in(u.source.tree) for u in [unit] + called))
     emitted = fuse.fused(functions + [adjoint], keep=kept)
-    text = emit.module_text(emitted, helpers, f"{source.name} in {source.filename}",
+    text = emit.module_text(emitted, helpers, f"{source.name} in {source.filename}"
+                            + _specialisation(ranks, with_value),
                             fingerprint, jitable=[f.name for f in functions],
                             externals=[(name, _digest(obj)) for name, obj in sorted(externals.items())])
     # Only the differentiated function's own lines map to the user's file.
@@ -95,7 +102,17 @@ def adjoint_module(unit, wrt, op_primitive, helper_names, fingerprint=""):
                      externals=externals)
 
 
-def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False):
+def _specialisation(ranks, with_value):
+    """How the header describes a module specialised to its arguments' ranks."""
+    known = {p: r for p, r in (ranks or {}).items() if r is not None}
+    if not known and with_value:
+        return ""
+    kinds = ", ".join(f"{p} a number" if r == 0 else f"{p} {r}-D" for p, r in known.items())
+    return f", for {kinds}" + ("" if with_value else " (gradient only)")
+
+
+def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False, ranks=None,
+               with_value=True):
     """The adjoint FunctionDef of `unit` (and, for a callee, its primal), and the units it calls."""
     source = unit.source
     reserved = set(helper_names) | {"np", "math"}
@@ -125,7 +142,8 @@ def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False):
     results = [returned.id] if isinstance(returned, gast.Name) else [e.id for e in returned.elts]
     active = activity.active_names(tree, wrt, results, op_primitive)
     adjoint = reverse.generate(tree, namer, active, list(wrt), results, op_primitive,
-                               single_result=bool(single_result), writes=written, callee=callee)
+                               single_result=bool(single_result), writes=written, callee=callee,
+                               ranks=ranks, with_value=with_value)
     cleanup.cleanup(adjoint)
     reverse.grow_stacks(adjoint)
     if callee:

@@ -49,7 +49,7 @@ from .writes import Writes, reads_in
 
 
 def generate(fdef, namer, active, wrt, results, op_primitive, single_result=False, writes=None,
-             callee=False):
+             callee=False, ranks=None, with_value=True):
     """Build the adjoint function of SSA `fdef`, whose returned names are `results`.
 
     `op_primitive(op_name)` returns the Primitive for an operator ("add", "neg").
@@ -59,12 +59,16 @@ def generate(fdef, namer, active, wrt, results, op_primitive, single_result=Fals
     The adjoint of the function differentiated is `f_adjoint(*params, bresult=1.0)`
     returning `(value, gradient)`; that of a function it calls (`callee`) is
     `g_adjoint(*params, *seeds)` returning the gradient of every parameter.
+    `ranks`: the parameters' numbers of dimensions, where known (see `shapes`).
+    Without `with_value`, the adjoint returns `(None, gradient)`, and what only the
+    value needed is dead code.
     """
     generator = _Generator(namer, active, wrt, results, op_primitive)
     generator.exempt = set(results) if single_result else set()
     generator.writes = writes if writes is not None else Writes({}, [], set(), {})
-    generator.shapes = shapes.infer(fdef, op_primitive)
+    generator.shapes = shapes.infer(fdef, op_primitive, ranks)
     generator.callee = callee
+    generator.with_value = with_value
     return generator.function(fdef)
 
 
@@ -136,6 +140,7 @@ class _Generator:
         self.op_primitive = op_primitive
         self.loops = {}   # id(For) -> loop facts
         self.primal = False
+        self.with_value = True
         self.tuples = {}  # name of a called function's tuple of results -> adjoint per element
         # Arrays whose writes the code being generated neither makes nor undoes: a
         # loop's reverse, for the arrays it writes but never reads.
@@ -169,7 +174,9 @@ class _Generator:
                 out.append(gast.copy_location(self.new_log(param), fdef))
         out += self.forward(body, rerun=False, snapshots=True)
         values = list(self.results)
-        if not self.callee and self.writes:
+        if not self.callee and not self.with_value:
+            values = [None]
+        elif not self.callee and self.writes:
             # Reversing writes puts old values back into arrays: keep the result's.
             values = [self.namer.unique("value")]
             out.append(assign(values[0], call("snapshot", name(self.results[0]))))
@@ -180,7 +187,8 @@ class _Generator:
             values = [self.namer.unique("value")]
             out.append(assign(values[0], name(self.results[0])))
         for result, seed in zip(self.results, seeds):
-            out.append(assign(seed, call("seed_like", name(result), name(seed))))
+            if self.with_value or self.shapes.get(result) != shapes.SCALAR:
+                out.append(assign(seed, call("seed_like", name(result), name(seed))))
         out.extend(self.init_adjoints(id(fdef.body), skip=set(self.results)))
         out.extend(self.reverse(body))
         grads = [name(self.adj(w)) for w in self.wrt]
@@ -193,7 +201,8 @@ class _Generator:
             args.defaults = []
         else:
             grad = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
-            out.append(gast.Return(value=gast.Tuple(elts=[name(values[0]), grad], ctx=gast.Load())))
+            value = const(None) if values[0] is None else name(values[0])
+            out.append(gast.Return(value=gast.Tuple(elts=[value, grad], ctx=gast.Load())))
             args.defaults.append(const(1.0))
         new = gast.FunctionDef(name=self.namer.unique(fdef.name + "_adjoint"), args=args, body=out,
                                decorator_list=[], returns=None, type_comment=None, type_params=[])

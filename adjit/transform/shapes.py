@@ -10,6 +10,11 @@ shape of `x` whether `x` turns out to be a float or an array.
 Invariant: two names with the same non-None symbol have the same shape at
 run time, so the adjoint of a broadcasting operation needs no
 `unbroadcast` when its operand's symbol equals its result's.
+
+Where the ranks of the arguments are known (`ranks`: the compiled gradient
+is specialised to them when it is first called), ranks are inferred too, and
+every value of rank 0 is a scalar: `x[i]` of a vector, `pos[i, 0]` of a
+matrix, and what is computed elementwise from them.
 """
 
 import gast
@@ -36,10 +41,14 @@ def _broadcast(shapes):
     return frozenset().union(*shapes)
 
 
-def infer(fdef, op_primitive):
-    """Map every name of `fdef` to its symbolic shape (None when unknown)."""
+def infer(fdef, op_primitive, ranks=None):
+    """Map every name of `fdef` to its symbolic shape (None when unknown).
+
+    `ranks` maps parameters to the number of dimensions of their values (0 for a
+    number), where that is known."""
     params = [a.id for a in fdef.args.args]
-    shapes = {p: frozenset([p]) for p in params}
+    scalars = {v for v, r in _ranks(fdef, ranks or {}).items() if r == 0}
+    shapes = {p: SCALAR if p in scalars else frozenset([p]) for p in params}
     for node in gast.walk(fdef):
         if isinstance(node, gast.For):
             shapes[node.target.id] = SCALAR
@@ -52,6 +61,11 @@ def infer(fdef, op_primitive):
         changed = False
         for target, values in definitions.items():
             old = shapes.get(target, UNSET)
+            if target in scalars:
+                if old != SCALAR:
+                    shapes[target] = SCALAR
+                    changed = True
+                continue
             new = old
             for number, value in values:
                 shape = _shape(value, shapes, op_primitive)
@@ -81,6 +95,96 @@ def _shape(rhs, shapes, op_primitive):
         if kind == "elementwise":
             return _operands_shape(rhs.args, shapes)
     return None
+
+
+TUPLE = "tuple"    # rank of `np.shape(x)`: its elements are numbers
+
+
+def _ranks(fdef, given):
+    """Map names to their number of dimensions, where it is certain: the parameters'
+    from `given`, loop counters 0, and what follows from elementwise operations,
+    reductions to a number, and indexing by numbers and slices."""
+    params = [a.id for a in fdef.args.args]
+    ranks = {p: given.get(p) for p in params}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.For):
+            ranks[node.target.id] = 0
+    if not any(r is not None for r in given.values()):
+        return ranks
+    definitions = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign) and not written_array(node):
+            definitions.setdefault(node.targets[0].id, []).append(node.value)
+    changed = True
+    while changed:
+        changed = False
+        for target, values in definitions.items():
+            found = {_rank(value, ranks) for value in values} - {UNSET}
+            if target in params:
+                found.add(given.get(target))      # the value it is called with
+            new = UNSET if not found else found.pop() if len(found) == 1 else None
+            if new != ranks.get(target, UNSET):
+                ranks[target] = new
+                changed = True
+    return {v: (None if r == UNSET else r) for v, r in ranks.items()}
+
+
+def _rank(rhs, ranks):
+    """The rank of `rhs`'s value, None where unknown (UNSET while a name it reads is)."""
+    if isinstance(rhs, gast.Constant):
+        return 0 if isinstance(rhs.value, (bool, int, float, complex)) else None
+    if isinstance(rhs, gast.Name):
+        return ranks.get(rhs.id, UNSET)
+    if isinstance(rhs, gast.BinOp) and op_name(rhs.op) == "matmul":
+        return None
+    if isinstance(rhs, (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)):
+        return _highest([n for n in gast.walk(rhs) if isinstance(n, (gast.Name, gast.Constant))],
+                        ranks)
+    if isinstance(rhs, gast.Call):
+        prim = getattr(rhs, "adjit_primitive", None)
+        if prim is None or prim.callee is not None or rhs.keywords:
+            return None
+        if prim.spelling == "np.shape":
+            return TUPLE
+        if prim.spelling in ("np.linalg.det", "np.trace"):
+            return 0 if len(rhs.args) == 1 and _rank(rhs.args[0], ranks) == 2 else None
+        if prim.shape == "scalar" and len(rhs.args) == 1:
+            return 0
+        if prim.shape == "elementwise":
+            return _highest(rhs.args, ranks)
+        return None
+    if isinstance(rhs, gast.Subscript) and isinstance(rhs.value, gast.Name):
+        base = ranks.get(rhs.value.id, UNSET)
+        parts = rhs.slice.elts if isinstance(rhs.slice, gast.Tuple) else [rhs.slice]
+        if base == TUPLE:
+            return 0 if len(parts) == 1 and not isinstance(parts[0], gast.Slice) else None
+        if base == UNSET:
+            return UNSET
+        if base is None or len(parts) > base:
+            return None
+        numbers = 0
+        for part in parts:
+            if isinstance(part, gast.Slice):
+                continue
+            if isinstance(part, gast.Constant):
+                if not isinstance(part.value, int) or isinstance(part.value, bool):
+                    return None
+            elif not isinstance(part, gast.Name):
+                return None
+            elif ranks.get(part.id, UNSET) != 0:
+                return UNSET if ranks.get(part.id, UNSET) == UNSET else None
+            numbers += 1
+        return base - numbers
+    return None
+
+
+def _highest(nodes, ranks):
+    found = [_rank(n, ranks) for n in nodes]
+    if any(r is None or r == TUPLE for r in found):
+        return None
+    if UNSET in found:
+        return UNSET
+    return max(found, default=0)
 
 
 def _operands_shape(nodes, shapes):
