@@ -37,6 +37,11 @@ class Primitive:
     results: int = 1             # how many values it returns (a tuple when more than one)
     externals: tuple = ()        # (name, object) pairs generated code calls by name
 
+    def __deepcopy__(self, memo):
+        # Immutable: a copied tree's calls share their Primitive (copying it would copy
+        # its templates and, for a user function, that function's whole Unit).
+        return self
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class PerElement:
@@ -44,6 +49,9 @@ class PerElement:
     template for each element, in which `k` stands for the element's position."""
 
     template: object
+
+    def __deepcopy__(self, memo):
+        return self     # immutable, like Primitive
 
 
 def primitive_from_rule(rule, name, spelling, broadcast=False, differentiable=True,
