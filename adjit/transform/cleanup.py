@@ -25,12 +25,49 @@ def cleanup(fdef):
     in_place = {n.targets[0].id for n in gast.walk(fdef)
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
                 and isinstance(n.value.func, gast.Name) and n.value.func.id in ("add_at", "zero_at")}
+    names = _NameNodes()
     changed = True
     while changed:
-        _known_zeros(fdef.body, set(), mutate=True, in_place=in_place)
-        _propagate_copies(fdef.body)
-        changed = _dead_code(fdef)
+        _known_zeros(fdef.body, set(), mutate=True, in_place=in_place, names=names)
+        _propagate_copies(fdef.body, names)
+        changed = _dead_code(fdef, names)
     return fdef
+
+
+class _NameNodes:
+    """The `Name` nodes under a node, found once: these passes rename names and remove
+    statements, but never change the shape of an expression or of a simple statement,
+    so each is walked once per `cleanup` instead of once per question asked of it.
+    (Callers pass only expressions and statements other than `Assign`, whose value
+    `_known_zeros` may replace.)"""
+
+    def __init__(self):
+        self.memo = {}      # id(node) -> (node, its Name nodes); holding node keeps its id
+
+    def __call__(self, node):
+        hit = self.memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        found = []
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, gast.Name):
+                found.append(n)
+            for field in n._fields:
+                value = getattr(n, field, None)
+                if isinstance(value, gast.AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(v for v in value if isinstance(v, gast.AST))
+        self.memo[id(node)] = (node, found)
+        return found
+
+    def reads(self, node):
+        return {n.id for n in self(node) if isinstance(n.ctx, gast.Load)}
+
+    def stores(self, node):
+        return {n.id for n in self(node) if isinstance(n.ctx, gast.Store)}
 
 
 # ---- known zeros -------------------------------------------------------
@@ -39,7 +76,8 @@ def _is_zeros(rhs):
     return isinstance(rhs, gast.Call) and isinstance(rhs.func, gast.Name) and rhs.func.id == "zeros_like"
 
 
-def _known_zeros(stmts, zero, mutate, in_place=frozenset()):
+def _known_zeros(stmts, zero, mutate, in_place=frozenset(), names=None):
+    names = names or _NameNodes()
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
@@ -51,92 +89,130 @@ def _known_zeros(stmts, zero, mutate, in_place=frozenset()):
                 continue
             if (isinstance(rhs, gast.BinOp) and isinstance(rhs.op, gast.Add)
                     and isinstance(rhs.left, gast.Name) and rhs.left.id == t and t in zero
-                    and t not in _reads(rhs.right)
-                    and t not in in_place and not _reads(rhs.right) & in_place):
+                    and t not in in_place and t not in names.reads(rhs.right)
+                    and not names.reads(rhs.right) & in_place):
                 if mutate:
                     stmt.value = rhs.right
             zero.discard(t)
         elif isinstance(stmt, gast.If):
-            then_zero = _known_zeros(stmt.body, set(zero), mutate, in_place)
-            else_zero = _known_zeros(stmt.orelse, set(zero), mutate, in_place)
+            then_zero = _known_zeros(stmt.body, set(zero), mutate, in_place, names)
+            else_zero = _known_zeros(stmt.orelse, set(zero), mutate, in_place, names)
             zero.intersection_update(then_zero & else_zero)
         elif isinstance(stmt, (gast.For, gast.While)):
             head = set(zero)
             while True:
-                end = _known_zeros(stmt.body, set(head), False, in_place)
+                end = _known_zeros(stmt.body, set(head), False, in_place, names)
                 new_head = zero & end
                 if new_head == head:
                     break
                 head = new_head
-            _known_zeros(stmt.body, set(head), mutate, in_place)
+            _known_zeros(stmt.body, set(head), mutate, in_place, names)
             zero.intersection_update(head)
     return zero
 
 
 # ---- copies ------------------------------------------------------------
 
-def _propagate_copies(stmts):
-    copies = {}     # name -> the name it currently equals
-    for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
-            _rename_reads(stmt.value, copies)
-            target = stmt.targets[0]
-            if not isinstance(target, gast.Name):
-                _rename_reads(target, copies)
-                continue
-            _forget(copies, target.id)
-            value = stmt.value
-            if isinstance(value, gast.Name) and value.id != target.id:
-                copies[target.id] = value.id
-        elif isinstance(stmt, gast.Return):
-            _rename_reads(stmt, copies)
-        elif isinstance(stmt, gast.If):
-            _rename_reads(stmt.test, copies)
-            _propagate_copies(stmt.body)
-            _propagate_copies(stmt.orelse)
-            for name in _assigned(stmt):
-                _forget(copies, name)
-        elif isinstance(stmt, (gast.For, gast.While)):
-            for name in _assigned(stmt):
-                _forget(copies, name)
-            _rename_reads(stmt.iter if isinstance(stmt, gast.For) else stmt.test, copies)
-            _propagate_copies(stmt.body)
-            for name in _assigned(stmt):
-                _forget(copies, name)
+def _propagate_copies(stmts, names=None):
+    names = names or _NameNodes()
+    _Copies(names).block(stmts)
 
 
-def _rename_reads(node, copies):
-    for n in gast.walk(node):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in copies:
-            n.id = copies[n.id]
+class _Copies:
+    def __init__(self, names):
+        self.names = names
+        self.assigned = {}      # id(compound statement) -> the names assigned in it
+
+    def block(self, stmts):
+        copies = {}     # name -> the name it currently equals
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign):
+                self.rename_reads(stmt.value, copies)
+                target = stmt.targets[0]
+                if not isinstance(target, gast.Name):
+                    self.rename_reads(target, copies)
+                    continue
+                _forget(copies, target.id)
+                value = stmt.value
+                if isinstance(value, gast.Name) and value.id != target.id:
+                    copies[target.id] = value.id
+            elif isinstance(stmt, gast.Return):
+                self.rename_reads(stmt, copies)
+            elif isinstance(stmt, gast.If):
+                self.rename_reads(stmt.test, copies)
+                self.block(stmt.body)
+                self.block(stmt.orelse)
+                for name in self.assigned_in(stmt):
+                    _forget(copies, name)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                # (what the loop assigns is the same before and after its body: renaming
+                # changes only reads)
+                for name in self.assigned_in(stmt):
+                    _forget(copies, name)
+                self.rename_reads(stmt.iter if isinstance(stmt, gast.For) else stmt.test, copies)
+                self.block(stmt.body)
+
+    def rename_reads(self, node, copies):
+        if not copies:
+            return
+        for n in self.names(node):
+            if n.id in copies and isinstance(n.ctx, gast.Load):
+                n.id = copies[n.id]
+
+    def assigned_in(self, stmt):
+        """The names stored anywhere in `stmt` (as `{Name in walk(stmt), Store}`)."""
+        key = id(stmt)
+        if key not in self.assigned:
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                found = set()
+                for field in stmt._fields:
+                    value = getattr(stmt, field, None)
+                    if isinstance(value, list):
+                        for inner in value:
+                            if isinstance(inner, gast.stmt):
+                                found |= self.assigned_in(inner)
+                            elif isinstance(inner, gast.AST):
+                                found |= self.names.stores(inner)
+                    elif isinstance(value, gast.AST):
+                        found |= self.names.stores(value)
+            elif isinstance(stmt, gast.Assign):
+                found = self.names.stores(stmt.value)
+                for target in stmt.targets:
+                    found |= self.names.stores(target)
+            else:
+                found = self.names.stores(stmt)
+            self.assigned[key] = found
+        return self.assigned[key]
 
 
 def _forget(copies, name):
+    if not copies:
+        return
     copies.pop(name, None)
     for key in [k for k, v in copies.items() if v == name]:
         del copies[key]
 
 
-def _assigned(stmt):
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-
-
 # ---- dead code ---------------------------------------------------------
 
-def _reads(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
-def _dead_code(fdef):
+def _dead_code(fdef, names=None):
     """Remove dead statements once; return True if anything was removed."""
-    remover = _DeadCode()
+    remover = _DeadCode(names or _NameNodes())
     remover.block(fdef.body, set(), mutate=True)
     return remover.removed
 
 
 class _DeadCode:
-    def __init__(self):
+    def __init__(self, names):
         self.removed = False
+        self.names = names
+        self.read_sets = {}     # id(node) -> (node, the names it reads): nothing is renamed here
+
+    def reads(self, node):
+        hit = self.read_sets.get(id(node))
+        if hit is None or hit[0] is not node:
+            hit = self.read_sets[id(node)] = (node, self.names.reads(node))
+        return hit[1]
 
     def block(self, stmts, live, mutate):
         """Liveness before `stmts` given `live` after; drop dead statements if `mutate`."""
@@ -153,18 +229,18 @@ class _DeadCode:
 
     def stmt(self, stmt, live, mutate):
         if isinstance(stmt, gast.Return):
-            return True, live | _reads(stmt)
+            return True, live | self.reads(stmt)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
                 t = target.id
                 if t not in live or (isinstance(stmt.value, gast.Name) and stmt.value.id == t):
                     return False, live
-                return True, (live - {t}) | _reads(stmt.value)
+                return True, (live - {t}) | self.reads(stmt.value)
             # a write into an array: dead when the array is never read again
             if target.value.id not in live:
                 return False, live
-            return True, live | _reads(target.slice) | _reads(stmt.value)
+            return True, live | self.reads(target.slice) | self.reads(stmt.value)
         if isinstance(stmt, gast.If):
             then_live = self.block(stmt.body, set(live), mutate)
             else_live = self.block(stmt.orelse, set(live), mutate)
@@ -172,10 +248,10 @@ class _DeadCode:
                 return False, live
             if mutate and not stmt.body:
                 stmt.body = [gast.Pass()]
-            return True, then_live | else_live | _reads(stmt.test)
+            return True, then_live | else_live | self.reads(stmt.test)
         if isinstance(stmt, (gast.For, gast.While)):
             # A `while` test is read at the top of every iteration and after the last.
-            header = _reads(stmt.iter) if isinstance(stmt, gast.For) else _reads(stmt.test)
+            header = self.reads(stmt.iter) if isinstance(stmt, gast.For) else self.reads(stmt.test)
             target = {stmt.target.id} if isinstance(stmt, gast.For) else set()
             loop_live = live if isinstance(stmt, gast.For) else live | header
             head = set()
@@ -195,4 +271,4 @@ class _DeadCode:
             return True, live | head | header
         if isinstance(stmt, gast.Pass):
             return not mutate, live
-        return True, live | _reads(stmt)
+        return True, live | self.reads(stmt)
