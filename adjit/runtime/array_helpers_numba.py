@@ -4,6 +4,7 @@ Importing this module registers an `overload` for each helper.
 """
 
 import functools
+import inspect
 
 import numpy as np
 from numba import types
@@ -95,26 +96,46 @@ def _mask_empty(ndim, axis):
     return np.zeros(ndim, np.bool_)
 
 
-def _axis_info(x, axis):
-    """(a jitted `mask(ndim, axis)` of the reduced dimensions, how many there are), or None."""
+def _mask_of(axis):
+    """The function `(ndim, axis) -> mask` for this type of `axis`, or None."""
     if _is_none(axis):
-        return _mask_all, x.ndim
+        return _mask_all
     if isinstance(axis, types.Integer):
-        return _mask_int, 1
+        return _mask_int
     if isinstance(axis, types.BaseTuple) and all(isinstance(t, types.Integer) for t in axis):
         if len(axis) == 0:
-            return _mask_empty, 0
+            return _mask_empty
         if isinstance(axis, types.UniTuple):
-            return _mask_tuple, len(axis)
+            return _mask_tuple
         if all(isinstance(t, types.IntegerLiteral) for t in axis):
-            values = tuple(int(t.literal_value) for t in axis)
-            return _mask_values(values), len(values)
+            return _mask_values(tuple(int(t.literal_value) for t in axis))
     return None
 
 
 @functools.lru_cache(maxsize=None)
 def _mask_values(values):
-    return register_jitable(lambda ndim, axis: _mask_tuple(ndim, values))
+    return lambda ndim, axis: _mask_tuple(ndim, values)
+
+
+def _mask(ndim, axis):
+    """In Numba only: which of `ndim` dimensions a reduction over `axis` reduces (an array of
+    bools). The reductions and their gradients' helpers all call this one, so that its
+    implementation for a type of `axis` is compiled once."""
+    raise NotImplementedError("_mask runs in Numba only")
+
+
+@overload(_mask)
+def _mask_typer(ndim, axis):
+    return _mask_of(axis)
+
+
+def _axis_info(x, axis):
+    """(the jitted `_mask(ndim, axis)` of the reduced dimensions, how many there are), or None."""
+    if _mask_of(axis) is None:
+        return None
+    if _is_none(axis):
+        return _mask, x.ndim
+    return _mask, 1 if isinstance(axis, types.Integer) else len(axis)
 
 
 @register_jitable
@@ -151,11 +172,6 @@ def _flat_array(x):
 @register_jitable
 def _flat_scalar(x):
     return np.full(1, x)
-
-
-def _flat(x):
-    """A jitted `x -> its elements in C order, as a 1-D array` (an array of one for a scalar)."""
-    return _flat_array if _is_array(x) else _flat_scalar
 
 
 @functools.lru_cache(maxsize=None)
@@ -363,119 +379,115 @@ def _gradient_typer(x, axis):
     return None if info is None else info[0]
 
 
-@overload(array_helpers.unreduce)
+def _flat_of(x):
+    """In Numba only: `x`'s elements in C order, as a 1-D array (an array of one for a scalar)."""
+    raise NotImplementedError("_flat_of runs in Numba only")
+
+
+@overload(_flat_of)
+def _flat_of_typer(x):
+    return _flat_array if _is_array(x) else _flat_scalar
+
+
+def _gradient_helper(helper, scalar):
+    """Overload `helper`, a helper of the gradients of reductions of its parameter `x` over
+    its parameter `axis`, with the decorated function, which has the helper's parameters
+    and gets the reduced dimensions from `_mask(x.ndim, axis)` (and the groups of elements
+    reduced together from `_groups`). The overload refuses the `x` and `axis` that
+    `_gradient_typer` does; for a scalar `x` it is `scalar(*types)`: `scalar` takes the
+    argument types and gives a function with the helper's parameters.
+
+    Numba compiles the decorated function once for each type of argument, as it would the
+    implementation an overload of its own returned."""
+    def decorate(impl):
+        signature = inspect.signature(impl)
+
+        def typer(*args, **kws):
+            bound = signature.bind(*args, **kws)
+            bound.apply_defaults()
+            x, axis = bound.arguments["x"], bound.arguments["axis"]
+            if _is_scalar(x):
+                return scalar(*bound.args)
+            return None if _gradient_typer(x, axis) is None else impl
+        typer.__signature__ = signature
+        overload(helper)(typer)
+        return impl
+    return decorate
+
+
+def _unreduce_scalar(g, x, axis=None, keepdims=False):
+    if _is_array(g):
+        return lambda g, x, axis=None, keepdims=False: np.sum(g)
+    return lambda g, x, axis=None, keepdims=False: np.float64(g)
+
+
+@_gradient_helper(array_helpers.unreduce, _unreduce_scalar)
 def _unreduce(g, x, axis=None, keepdims=False):
-    if _is_scalar(x):
-        if _is_array(g):
-            return lambda g, x, axis=None, keepdims=False: np.sum(g)
-        return lambda g, x, axis=None, keepdims=False: np.float64(g)
-    mask = _gradient_typer(x, axis)
-    if mask is None:
-        return None
-    ndim, flat = x.ndim, _flat(g)
-
-    def impl(g, x, axis=None, keepdims=False):
-        groups, kept, count = _groups(x.shape, mask(ndim, axis))
-        spread = flat(g)
-        out = np.empty(x.size)
-        for i in range(x.size):
-            out[i] = spread[groups[i]]
-        return out.reshape(x.shape)
-    return impl
+    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
+    spread = _flat_of(g)
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = spread[groups[i]]
+    return out.reshape(x.shape)
 
 
-@overload(array_helpers.reduced_size)
+@_gradient_helper(array_helpers.reduced_size, lambda *types: lambda x, axis=None: 1)
 def _reduced_size(x, axis=None):
-    if _is_scalar(x):
-        return lambda x, axis=None: 1
-    mask = _gradient_typer(x, axis)
-    if mask is None:
-        return None
-    ndim = x.ndim
-
-    def impl(x, axis=None):
-        reduced = mask(ndim, axis)
-        n = 1
-        for d in range(ndim):
-            if reduced[d]:
-                n *= x.shape[d]
-        return n
-    return impl
+    reduced = _mask(x.ndim, axis)
+    n = 1
+    for d in range(x.ndim):
+        if reduced[d]:
+            n *= x.shape[d]
+    return n
 
 
-@overload(array_helpers.centered)
+@_gradient_helper(array_helpers.centered, lambda *types: lambda x, axis=None: 0.0)
 def _centered(x, axis=None):
-    if _is_scalar(x):
-        return lambda x, axis=None: 0.0
-    mask = _gradient_typer(x, axis)
-    if mask is None:
-        return None
-    ndim = x.ndim
-
-    def impl(x, axis=None):
-        groups, kept, count = _groups(x.shape, mask(ndim, axis))
-        flat = np.ascontiguousarray(x).reshape(x.size)
-        mean = _fold_mean(flat, groups, count, np.zeros(count))
-        out = np.empty(x.size)
-        for i in range(x.size):
-            out[i] = flat[i] - mean[groups[i]]
-        return out.reshape(x.shape)
-    return impl
+    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
+    flat = np.ascontiguousarray(x).reshape(x.size)
+    mean = _fold_mean(flat, groups, count, np.zeros(count))
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = flat[i] - mean[groups[i]]
+    return out.reshape(x.shape)
 
 
-@overload(array_helpers.prod_others)
+@_gradient_helper(array_helpers.prod_others, lambda *types: lambda x, axis=None: 1.0)
 def _prod_others(x, axis=None):
-    if _is_scalar(x):
-        return lambda x, axis=None: 1.0
-    mask = _gradient_typer(x, axis)
-    if mask is None:
-        return None
-    ndim = x.ndim
-
-    def impl(x, axis=None):
-        groups, kept, count = _groups(x.shape, mask(ndim, axis))
-        flat = np.ascontiguousarray(x).reshape(x.size)
-        rest = np.ones(count)
-        zeros = np.zeros(count, np.intp)
-        for i in range(x.size):
-            if flat[i] == 0:
-                zeros[groups[i]] += 1
-            else:
-                rest[groups[i]] *= flat[i]
-        out = np.zeros(x.size)
-        for i in range(x.size):
-            f = groups[i]
-            if zeros[f] == 0:
-                out[i] = rest[f] / flat[i]
-            elif zeros[f] == 1 and flat[i] == 0:
-                out[i] = rest[f]
-        return out.reshape(x.shape)
-    return impl
+    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
+    flat = np.ascontiguousarray(x).reshape(x.size)
+    rest = np.ones(count)
+    zeros = np.zeros(count, np.intp)
+    for i in range(x.size):
+        if flat[i] == 0:
+            zeros[groups[i]] += 1
+        else:
+            rest[groups[i]] *= flat[i]
+    out = np.zeros(x.size)
+    for i in range(x.size):
+        f = groups[i]
+        if zeros[f] == 0:
+            out[i] = rest[f] / flat[i]
+        elif zeros[f] == 1 and flat[i] == 0:
+            out[i] = rest[f]
+    return out.reshape(x.shape)
 
 
-@overload(array_helpers.extremum_share)
+@_gradient_helper(array_helpers.extremum_share,
+                   lambda *types: lambda x, ans, axis=None, keepdims=False: 1.0)
 def _extremum_share(x, ans, axis=None, keepdims=False):
-    if _is_scalar(x):
-        return lambda x, ans, axis=None, keepdims=False: 1.0
-    mask = _gradient_typer(x, axis)
-    if mask is None:
-        return None
-    ndim, flat_ans = x.ndim, _flat(ans)
-
-    def impl(x, ans, axis=None, keepdims=False):
-        groups, kept, count = _groups(x.shape, mask(ndim, axis))
-        flat = np.ascontiguousarray(x).reshape(x.size)
-        best = flat_ans(ans)
-        ties = np.zeros(count)
-        for i in range(x.size):
-            if flat[i] == best[groups[i]]:
-                ties[groups[i]] += 1.0
-        out = np.zeros(x.size)
-        for i in range(x.size):
-            if flat[i] == best[groups[i]]:
-                out[i] = 1.0 / ties[groups[i]]
-        return out.reshape(x.shape)
-    return impl
+    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
+    flat = np.ascontiguousarray(x).reshape(x.size)
+    best = _flat_of(ans)
+    ties = np.zeros(count)
+    for i in range(x.size):
+        if flat[i] == best[groups[i]]:
+            ties[groups[i]] += 1.0
+    out = np.zeros(x.size)
+    for i in range(x.size):
+        if flat[i] == best[groups[i]]:
+            out[i] = 1.0 / ties[groups[i]]
+    return out.reshape(x.shape)
 
 
 @overload(array_helpers.one_if_zero)
