@@ -12,13 +12,14 @@ may omit all adjoint code for it.
 
 import gast
 
+from .names import walk
 from .normalize import op_name, written_array
 
 
 def dependencies(fdef, op_primitive):
     """Map each assigned name to the names its value depends on differentiably."""
     deps = {}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if written_array(node):
             # `a[i] = v`: the elements of `a` now depend on `v` as well.
             deps.setdefault(written_array(node), set()).update(

@@ -17,12 +17,14 @@ simplified.
 
 import gast
 
+from .names import walk
+
 
 def cleanup(fdef):
     # Adjoints updated in place (`bx = add_at(bx, i, g)`) must never share
     # their array: they keep `b = b + c` (a fresh array) and are never what
     # another adjoint is set to.
-    in_place = {n.targets[0].id for n in gast.walk(fdef)
+    in_place = {n.targets[0].id for n in walk(fdef)
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
                 and isinstance(n.value.func, gast.Name) and n.value.func.id in ("add_at", "zero_at")}
     names = _NameNodes()

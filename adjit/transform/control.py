@@ -31,6 +31,7 @@ import copy
 
 import gast
 
+from .names import walk
 from .normalize import assign, name
 
 NEVER, MAY, ALWAYS = 0, 1, 2
@@ -38,7 +39,7 @@ NEVER, MAY, ALWAYS = 0, 1, 2
 
 def lower(source, fdef, namer):
     """Return `fdef` with its control flow lowered (see the module docstring)."""
-    returns = [n for n in gast.walk(fdef) if isinstance(n, gast.Return)]
+    returns = [n for n in walk(fdef) if isinstance(n, gast.Return)]
     simple = len(returns) == 1 and fdef.body[-1] is returns[0]
     arity = len(returns[-1].value.elts) if isinstance(returns[-1].value, gast.Tuple) else 0
     for r in returns:
@@ -193,7 +194,7 @@ class _Lowerer:
             before.append(gast.copy_location(assign(inner.breaking, _const(False)), stmt))
         new.adjit_exit = inner.breaking
         out = before + [gast.copy_location(new, stmt)]
-        may_return = not self.simple and any(isinstance(n, gast.Return) for n in gast.walk(stmt))
+        may_return = not self.simple and any(isinstance(n, gast.Return) for n in walk(stmt))
         if not may_return:
             return out, NEVER, set()
         if outer is None:
@@ -259,5 +260,5 @@ def _is_range(node):
 
 
 def _assigned(stmts):
-    return {n.id for s in stmts for n in gast.walk(s)
+    return {n.id for s in stmts for n in walk(s)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}

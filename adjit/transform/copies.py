@@ -12,13 +12,14 @@ compute into the loop-carried name (see `ssa.reads_no_result`).
 
 import gast
 
+from .names import walk
 from .normalize import written_array
 from .ssa import reads_no_result
 
 
 def coalesce(fdef):
     reads = {}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             reads[node.id] = reads.get(node.id, 0) + 1
     params = {a.id for a in fdef.args.args}
@@ -61,6 +62,6 @@ def _coalescable(first, second, reads, params):
     if reads.get(temp, 0) != 1 or getattr(first, "adjit_backedge", False):
         return False
     target = second.targets[0].id
-    if target in {n.id for n in gast.walk(first.value) if isinstance(n, gast.Name)}:
+    if target in {n.id for n in walk(first.value) if isinstance(n, gast.Name)}:
         return False
     return not getattr(second, "adjit_backedge", False) or reads_no_result(first.value)

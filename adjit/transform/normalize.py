@@ -29,6 +29,7 @@ import copy
 
 import gast
 
+from .names import walk
 from .templates import PerElement
 
 _OP_NAMES = {
@@ -93,9 +94,9 @@ class _Normalizer:
         self.resolve_global = resolve_global
         self.resolve_method = resolve_method
         self.unpacking = None       # (call, names) while a call's results are unpacked
-        self.names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}  # not temporaries
+        self.names = {n.id for n in walk(tree) if isinstance(n, gast.Name)}  # not temporaries
         self.locals = {a.id for a in tree.args.args} | {
-            n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            n.id for n in walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
     def function(self, fdef):
         body = self.block(fdef.body)
@@ -209,7 +210,7 @@ class _Normalizer:
             raise self.source.error(
                 f"cannot unpack {len(value.elts)} values into {len(target.elts)} names", stmt)
         names = [t.id for t in target.elts if isinstance(t, gast.Name)]
-        read = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        read = {n.id for n in walk(value) if isinstance(n, gast.Name)}
         if len(names) == len(target.elts) and not read & set(names) \
                 and len(set(names)) == len(names):
             for t, v in zip(names, value.elts):
@@ -240,7 +241,7 @@ class _Normalizer:
     def assign_expr(self, target, value, stmt, out):
         """Emit statements computing `value` into `target`."""
         rhs = self.rhs(value, stmt, out)
-        operands = {n.id for n in gast.walk(rhs) if isinstance(n, gast.Name)}
+        operands = {n.id for n in walk(rhs) if isinstance(n, gast.Name)}
         if target in operands and not is_atom(rhs):
             temp = self.namer.temp(self.base_name(rhs))
             out.append(assign(temp, rhs, stmt))
@@ -359,7 +360,7 @@ class _Normalizer:
                     f"or list (`({gast.unparse(arg).strip()}, ...)`), not given as one array",
                     where)
             if not isinstance(grad, PerElement) and isinstance(arg, gast.Tuple) and any(
-                    isinstance(n, gast.Name) for n in gast.walk(arg)):
+                    isinstance(n, gast.Name) for n in walk(arg)):
                 raise self.source.error(
                     f"a tuple or list of values passed to `{text}` cannot be differentiated; "
                     "pass them as separate arguments (or an array)", where)

@@ -8,6 +8,8 @@ handle, so no later pass meets syntax it does not understand.
 
 import gast
 
+from .names import walk
+
 # Statement and expression kinds, named the way a user would recognise them.
 _CONSTRUCT_NAMES = {
     "Try": "`try`",
@@ -129,11 +131,11 @@ def _check_stmt(source, stmt, tuple_return=False):
             _check_expr(source, it)         # the elements of a 1-D array, the rows of a 2-D one
         else:
             raise source.error("a `for` loop must run over `range(...)` or over an array", stmt.iter)
-        for inner in gast.walk(stmt):
+        for inner in walk(stmt):
             if isinstance(inner, (gast.Assign, gast.AugAssign)):
                 targets = inner.targets if isinstance(inner, gast.Assign) else [inner.target]
                 for t in targets:
-                    for n in gast.walk(t):
+                    for n in walk(t):
                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) \
                                 and n.id == stmt.target.id:
                             raise source.error(

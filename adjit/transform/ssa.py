@@ -17,6 +17,7 @@ variables are never assigned in their loop body.
 
 import gast
 
+from .names import walk
 from .normalize import assign, name, written_array
 
 
@@ -46,7 +47,7 @@ def assigned_names(stmts):
     """Names assigned anywhere in `stmts` (targets of Assign and For)."""
     found = []
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, gast.Assign):
                 found.extend(t.id for t in node.targets if isinstance(t, gast.Name))
             elif isinstance(node, gast.For):
@@ -88,7 +89,7 @@ def reads_before_writes(stmts):
 
 
 def read_names(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+    return [n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
 
 
 class _Renamer:
@@ -100,7 +101,7 @@ class _Renamer:
         self.loop_vars = set()
         self.maybe_unassigned = set()   # versions assigned only inside a loop body
         self.partial = set()    # merges with no value on paths that exit (`_append_falling`)
-        self.assigned_plainly = {t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
+        self.assigned_plainly = {t.id for node in walk(fdef) if isinstance(node, gast.Assign)
                                        for t in node.targets if isinstance(t, gast.Name)} | set(params)
 
     def fresh(self, var):
@@ -113,7 +114,7 @@ class _Renamer:
 
     def read(self, node, env, stmt):
         """Rename the names `node` reads, refusing possibly-unassigned locals."""
-        for n in gast.walk(node):
+        for n in walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
                 if n.id in self.exempt:
                     continue
@@ -285,7 +286,7 @@ def _coalesce_backedge(body, header, last, where):
     reads `last`, that statement is retargeted to `header`; otherwise a copy
     `header = last` is appended. Either way the statement is a back-edge.
     """
-    readers = sum(1 for stmt in body for n in gast.walk(stmt)
+    readers = sum(1 for stmt in body for n in walk(stmt)
                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == last)
     for stmt in reversed(body):
         if (isinstance(stmt, gast.Assign) and not written_array(stmt)
