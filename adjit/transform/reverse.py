@@ -204,9 +204,40 @@ class _Generator:
             value = const(None) if values[0] is None else name(values[0])
             out.append(gast.Return(value=gast.Tuple(elts=[value, grad], ctx=gast.Load())))
             args.defaults.append(const(1.0))
+        self.shape_witnesses(fdef, out)
         new = gast.FunctionDef(name=self.namer.unique(fdef.name + "_adjoint"), args=args, body=out,
                                decorator_list=[], returns=None, type_comment=None, type_params=[])
         return gast.copy_location(new, fdef)
+
+    def shape_witnesses(self, fdef, body):
+        """Where generated code reads a value only for its shape (`unbroadcast(g, v)`,
+        `broadcast_like(g, v)`, `zeros_like(v)`), read instead an argument or a slice of
+        one that certainly has the same shape (see `shapes`): `v` need not be computed
+        for that, nor recomputed in a loop's reverse."""
+        free = {}
+        for p in self.params:
+            free.setdefault(self.shapes.get(p), p)
+        definitions = [t.id for node in gast.walk(fdef) if isinstance(node, gast.Assign)
+                       for t in node.targets if isinstance(t, gast.Name)]
+        for stmt in fdef.body:
+            # (one definition, not in a loop or a branch: it holds throughout the reverse)
+            if isinstance(stmt, gast.Assign) and not written_array(stmt) \
+                    and isinstance(stmt.value, gast.Subscript) \
+                    and definitions.count(stmt.targets[0].id) == 1:
+                free.setdefault(self.shapes.get(stmt.targets[0].id), stmt.targets[0].id)
+        free.pop(None, None)
+        free.pop(shapes.SCALAR, None)
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if not isinstance(node, gast.Call) or not isinstance(node.func, gast.Name):
+                continue
+            position = {"unbroadcast": 1, "broadcast_like": 1, "zeros_like": 0}.get(node.func.id)
+            if position is None or len(node.args) <= position:
+                continue
+            arg = node.args[position]
+            if isinstance(arg, gast.Name):
+                witness = free.get(self.shapes.get(arg.id))
+                if witness is not None and witness != arg.id and arg.id not in free.values():
+                    node.args[position] = name(witness)
 
     def init_adjoints(self, block_id, skip=()):
         out = []

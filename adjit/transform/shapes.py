@@ -11,6 +11,9 @@ Invariant: two names with the same non-None symbol have the same shape at
 run time, so the adjoint of a broadcasting operation needs no
 `unbroadcast` when its operand's symbol equals its result's.
 
+A slice of the first axis by constants, `x[a:]`, `x[:-b]`, `x[a:-b]` (a >= 0,
+b > 0), drops `a + b` rows: `x[1:]` and `x[:-1]` have the same shape.
+
 Where the ranks of the arguments are known (`ranks`: the compiled gradient
 is specialised to them when it is first called), ranks are inferred too, and
 every value of rank 0 is a scalar: `x[i]` of a vector, `pos[i, 0]` of a
@@ -94,6 +97,33 @@ def _shape(rhs, shapes, op_primitive):
             return SCALAR
         if kind == "elementwise":
             return _operands_shape(rhs.args, shapes)
+    if isinstance(rhs, gast.Subscript) and isinstance(rhs.value, gast.Name):
+        dropped = _rows_dropped(rhs.slice)
+        base = shapes.get(rhs.value.id, UNSET)
+        if dropped is None or base is None or base == SCALAR:
+            return None
+        if base == UNSET:
+            return UNSET
+        return base if dropped == 0 else frozenset([("rows dropped", base, dropped)])
+    return None
+
+
+def _rows_dropped(index):
+    """How many rows `x[index]` leaves out of `x`, for `a:`, `:-b` and `a:-b` with
+    constants a >= 0, b > 0 (None for any other index)."""
+    if not isinstance(index, gast.Slice) or index.step is not None:
+        return None
+    lower, upper = index.lower, index.upper
+    if lower is None:
+        start = 0
+    elif isinstance(lower, gast.Constant) and type(lower.value) is int and lower.value >= 0:
+        start = lower.value
+    else:
+        return None
+    if upper is None:
+        return start
+    if isinstance(upper, gast.Constant) and type(upper.value) is int and upper.value < 0:
+        return start - upper.value
     return None
 
 
