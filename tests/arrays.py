@@ -1,10 +1,14 @@
-"""Array products, shape functions, selection and linear algebra, for finite-difference
-tests (see test_arrays.py). Results are weighted by position (`np.arange`) or passed
-through a nonlinearity so that a gradient put in the wrong place shows."""
+"""Array products, shape functions, selection, linear algebra and joining arrays, for
+finite-difference tests, and `CASES`, the programs with their inputs: test_arrays.py
+checks their gradients, test_forward.py their tangents and Hessian-vector products.
+Results are weighted by position (`np.arange`) or passed through a nonlinearity so that a
+gradient put in the wrong place shows."""
 
 import math
 
 import numpy as np
+
+from inputs import const, normal, well_conditioned
 
 
 # ---- products ------------------------------------------------------------------
@@ -236,3 +240,43 @@ def tensordot_pairs(a, b):
 def tensordot_pair_of_ints(a, b):
     """`axes=(0, 1)`: one axis each, given as ints (b is 3x2x4, a is 2x3)."""
     return np.sum(np.cos(np.tensordot(b, a, axes=(0, 1))) * np.arange(16.0).reshape(2, 4, 2))
+
+
+# ---- the cases -----------------------------------------------------------------
+# (program, makers of its arguments, the arguments differentiated)
+
+CASES = [
+    (dot_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
+    (matmul_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
+    (products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
+    (tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
+    (tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
+    (tensordot_pairs, [normal(2, 3), normal(3, 2, 4)], (0, 1)),
+    (einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3)),
+    (diagonals, [normal(3, 4), normal(3)], (0, 1)),
+    (permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),
+    (flattens, [normal(2, 3)], 0),
+    (squeezes, [normal(3, 1, 2)], 0),
+    (squeeze_all, [normal(3, 1, 2)], 0),
+    (broadcasts, [normal(3), normal()], (0, 1)),
+    (tiles, [normal(3), normal(2, 3)], (0, 1)),
+    (repeats, [normal(3), normal(2, 3)], (0, 1)),
+    (flips_rolls, [normal(2, 3), normal(4)], (0, 1)),
+    (fancy_read, [normal(4), const(np.array([0, 2, 2, 3, 2]))], 0),
+    (mask_read, [normal(7)], 0),
+    (takes, [normal(2, 3), const(np.array([0, 5, 5, 1, 2]))], 0),
+    (sorts, [normal(5), normal(2, 3)], (0, 1)),
+    (inv, [well_conditioned(3)], 0),
+    (solve, [well_conditioned(3), normal(3), normal(3, 2)], (0, 1, 2)),
+    (det, [well_conditioned(3)], 0),
+    (cholesky, [normal(3, 3)], 0),
+    (eigvalsh, [normal(3, 3)], 0),
+    (slogdet, [well_conditioned(3)], 0),
+    (eigh, [normal(3, 3)], 0),
+    (concatenates, [normal(2, 3), normal(2, 2)], (0, 1)),
+    (stacks, [normal(3), normal(3)], (0, 1)),
+    (vstacks_hstacks, [normal(3), normal(2, 3)], (0, 1)),
+    (array_literals, [normal(), normal()], (0, 1)),
+    (casts, [normal(4)], 0),
+    (odds_and_ends, [normal(4), normal(3, 3)], (0, 1)),
+]

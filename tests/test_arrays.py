@@ -1,9 +1,9 @@
 """Array products, shape functions, selection, linear algebra and joining arrays
-(rules_arrays.py, rules_joins.py):
-gradients against central finite differences on several inputs, compiled by Numba (with
-no fallback to Python) and as Python. Each gradient is built once per (function, wrt,
-jit) and reused; compiling dominates the time, so each test function exercises several
-primitives."""
+(rules_arrays.py, rules_joins.py): the gradients of the programs of `arrays.CASES` (whose
+tangents test_forward.py checks) against central finite differences on several inputs,
+compiled by Numba (with no fallback to Python) and as Python. Each gradient is built once
+per (function, wrt, jit) and reused; compiling dominates the time, so each test function
+exercises several primitives."""
 
 import functools
 import warnings
@@ -22,69 +22,23 @@ from fd import assert_close, numeric_gradient
 JIT = pytest.mark.parametrize("jit", [False, None], ids=["python", "numba"])
 
 
-def normal(*shape):
-    return lambda rng: rng.normal(size=shape) if shape else float(rng.normal())
-
-
-def well_conditioned(n):
-    return lambda rng: rng.normal(size=(n, n)) + 3.0 * np.eye(n)
-
-
-def const(value):
-    return lambda rng: value
-
-
 def describe(value):
     if isinstance(value, np.ndarray) and value.dtype.kind == "i":
         return "idx"
     return "x".join(map(str, np.shape(value))) or "s"
 
 
-def case(func, makers, wrt=0, marks=()):
+def case(func, makers, wrt):
     rng = np.random.default_rng(0)
     kinds = "-".join(describe(make(rng)) for make in makers)
-    return pytest.param(func, makers, wrt, id=f"{func.__name__}-{kinds}", marks=marks)
+    return pytest.param(func, makers, wrt, id=f"{func.__name__}-{kinds}")
 
 
 # Numba cannot compile `np.squeeze(x)` without an axis (the number of dimensions left is
 # known only at run time): Python only.
 PYTHON_ONLY = {A.squeeze_all}
 
-CASES = [
-    case(A.dot_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
-    case(A.matmul_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
-    case(A.products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
-    case(A.tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
-    case(A.tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
-    case(A.tensordot_pairs, [normal(2, 3), normal(3, 2, 4)], (0, 1)),
-    case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3)),
-    case(A.diagonals, [normal(3, 4), normal(3)], (0, 1)),
-    case(A.permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),
-    case(A.flattens, [normal(2, 3)]),
-    case(A.squeezes, [normal(3, 1, 2)]),
-    case(A.squeeze_all, [normal(3, 1, 2)]),
-    case(A.broadcasts, [normal(3), normal()], (0, 1)),
-    case(A.tiles, [normal(3), normal(2, 3)], (0, 1)),
-    case(A.repeats, [normal(3), normal(2, 3)], (0, 1)),
-    case(A.flips_rolls, [normal(2, 3), normal(4)], (0, 1)),
-    case(A.fancy_read, [normal(4), const(np.array([0, 2, 2, 3, 2]))]),
-    case(A.mask_read, [normal(7)]),
-    case(A.takes, [normal(2, 3), const(np.array([0, 5, 5, 1, 2]))]),
-    case(A.sorts, [normal(5), normal(2, 3)], (0, 1)),
-    case(A.inv, [well_conditioned(3)]),
-    case(A.solve, [well_conditioned(3), normal(3), normal(3, 2)], (0, 1, 2)),
-    case(A.det, [well_conditioned(3)]),
-    case(A.cholesky, [normal(3, 3)]),
-    case(A.eigvalsh, [normal(3, 3)]),
-    case(A.slogdet, [well_conditioned(3)]),
-    case(A.eigh, [normal(3, 3)]),
-    case(A.concatenates, [normal(2, 3), normal(2, 2)], (0, 1)),
-    case(A.stacks, [normal(3), normal(3)], (0, 1)),
-    case(A.vstacks_hstacks, [normal(3), normal(2, 3)], (0, 1)),
-    case(A.array_literals, [normal(), normal()], (0, 1)),
-    case(A.casts, [normal(4)]),
-    case(A.odds_and_ends, [normal(4), normal(3, 3)], (0, 1)),
-]
+CASES = [case(*c) for c in A.CASES]
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,10 +3,11 @@ tangent rules, and the generated tangent code, compiled by Numba (with no fallba
 Python) and as Python.
 
 The functions are those the gradient tests use, one or a few rules each (ufuncs.py,
-arrays.py, reductions.py, methods.py), plus the language's constructs. Each also has
-its Hessian-vector product checked (forward over the generated adjoint), which
-differentiates the tangents of the helpers adjoints call. Python runs every function;
-Numba runs the functions that bundle several rules (compiling dominates the time)."""
+reductions.py, methods.py, and every case of arrays.CASES), plus the language's
+constructs. Each also has its Hessian-vector product checked (forward over the generated
+adjoint), which differentiates the tangents of the helpers adjoints call. Python runs
+every function; Numba runs the functions that bundle several rules and a few others
+(compiling dominates the time)."""
 
 import functools
 import warnings
@@ -23,6 +24,7 @@ from adjit.runtime import helpers, rules
 from adjit.runtime.compile import AdjitWarning
 from adjit.transform import TransformError
 from fd import assert_close
+from inputs import const, normal, uniform, well_conditioned
 
 JIT = pytest.mark.parametrize("jit", [False, None], ids=["python", "numba"])
 
@@ -68,6 +70,7 @@ def check(func, args, wrt, jit, second=True):
     tangents = random_tangents(args, wrt)
     given = tuple(t if t is not None else zero_like(a) for a, t in zip(args, tangents))
     value, tangent = no_fallback(lambda: adjit.jvp(func, tuple(args), given, jit=jit))
+    assert_close(value, func(*args), rtol=1e-12, context=f"value of {func.__name__}")
     assert np.shape(tangent) == np.shape(value)
     assert_close(tangent, directional(func, args, tangents), context=f"jvp of {func.__name__}")
     if not second:
@@ -82,24 +85,9 @@ def check(func, args, wrt, jit, second=True):
                  context=f"hvp of {func.__name__}")
 
 
-def normal(*shape):
-    return lambda rng: rng.normal(size=shape) if shape else float(rng.normal())
-
-
-def uniform(low, high, *shape):
-    return lambda rng: rng.uniform(low, high, shape) if shape else float(rng.uniform(low, high))
-
-
-def well_conditioned(n):
-    return lambda rng: rng.normal(size=(n, n)) + 3.0 * np.eye(n)
-
-
-def const(value):
-    return lambda rng: value
-
-
-# (function, argument makers, wrt, whether Numba runs it too, whether its hvp is checked:
-# cumprod, cholesky, eigvalsh and eigh have forward rules, their gradients' helpers not yet)
+# (function, argument makers, wrt, whether Numba runs it too: True, or "jvp" for the jvp
+# alone; whether its hvp is checked: cumprod, cholesky, eigvalsh and eigh have forward
+# rules, their gradients' helpers not yet)
 def case(func, makers, wrt=0, numba=False, second=True):
     return pytest.param(func, makers, wrt, numba, second, id=func.__name__)
 
@@ -129,30 +117,6 @@ CASES = [case(f, [uniform(0.2, 1.8, 5)]) for f in UNARY] + [
     case(R.cumulative, [uniform(0.3, 1.5, 3, 4)], second=False),
     case(R.norms, [uniform(0.3, 1.5, 3, 4)]),
     case(R.methods, [uniform(0.3, 1.5, 3, 4)]),
-    # products, shapes, selection, linear algebra
-    case(A.dot_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
-    case(A.matmul_all, [normal(3, 4), normal(4), normal(4, 2)], (0, 1, 2)),
-    case(A.products, [normal(3), normal(3), normal(2, 3), normal(4, 3)], (0, 1, 2, 3)),
-    case(A.tensordot_one, [normal(2, 3, 4), normal(4, 5)], (0, 1)),
-    case(A.tensordot_default, [normal(2, 3, 4), normal(3, 4, 5)], (0, 1)),
-    case(A.einsum_all, [normal(3, 4), normal(4, 2), normal(4), normal(4)], (0, 1, 2, 3)),
-    case(A.diagonals, [normal(3, 4), normal(3)], (0, 1)),
-    case(A.permutations, [normal(2, 3, 4), normal(2, 3)], (0, 1)),
-    case(A.flattens, [normal(2, 3)]),
-    case(A.squeezes, [normal(3, 1, 2)]),
-    case(A.broadcasts, [normal(3), normal()], (0, 1)),
-    case(A.tiles, [normal(3), normal(2, 3)], (0, 1)),
-    case(A.repeats, [normal(3), normal(2, 3)], (0, 1)),
-    case(A.flips_rolls, [normal(2, 3), normal(4)], (0, 1)),
-    case(A.fancy_read, [normal(4), const(np.array([0, 2, 2, 3, 2]))]),
-    case(A.mask_read, [normal(7)]),
-    case(A.takes, [normal(2, 3), const(np.array([0, 5, 5, 1, 2]))]),
-    case(A.sorts, [normal(5), normal(2, 3)], (0, 1)),
-    case(A.inv, [well_conditioned(3)], numba=True),
-    case(A.solve, [well_conditioned(3), normal(3), normal(3, 2)], (0, 1, 2)),
-    case(A.det, [well_conditioned(3)]),
-    case(A.cholesky, [normal(3, 3)], second=False),
-    case(A.eigvalsh, [normal(3, 3)], second=False),
     # array methods, attributes and builtins
     case(M.attr_T, [normal(2, 3), normal(3, 2)], (0, 1)),
     case(M.method_transpose, [normal(3, 4)]),
@@ -185,7 +149,7 @@ def broadcast_mix(s, r, c, m):
     return np.sum(np.sin(m + s) * (r - c) + np.maximum(c, r))
 
 
-def products(x):
+def axis_products(x):
     """np.prod over an axis and of a row: its second derivative goes through prod_others."""
     return np.sum(np.prod(x, axis=1) ** 2) + np.prod(x[0]) * x[1, 0]
 
@@ -196,14 +160,15 @@ def log_determinants(a):
     return logdet * 3.0 + sign
 
 
-CASES += [case(A.concatenates, [normal(2, 3), normal(2, 2)], (0, 1)),
-          case(A.stacks, [normal(3), normal(3)], (0, 1)),
-          case(A.vstacks_hstacks, [normal(3), normal(2, 3)], (0, 1)),
-          case(A.array_literals, [normal(), normal()], (0, 1)),
-          case(A.casts, [normal(4)]),
-          case(log_determinants, [well_conditioned(3)]),
-          case(A.eigh, [normal(3, 3)], second=False),
-          case(products, [uniform(0.3, 1.5, 3, 4)], numba=True)]
+# The array programs of test_arrays.py (products, shapes, selection, linear algebra,
+# joins), all as Python; these compiled too (joins of arrays: the jvp alone), and these
+# without their hvp:
+ARRAYS_COMPILED = {A.inv: True, A.slogdet: True, A.concatenates: "jvp"}
+ARRAYS_FIRST_ONLY = {A.cholesky, A.eigvalsh, A.eigh}
+CASES += [case(func, makers, wrt, numba=ARRAYS_COMPILED.get(func, False),
+               second=func not in ARRAYS_FIRST_ONLY) for func, makers, wrt in A.CASES]
+CASES += [case(log_determinants, [well_conditioned(3)]),
+          case(axis_products, [uniform(0.3, 1.5, 3, 4)], numba=True)]
 CASES += [case(forward_helpers, [normal(5), uniform(0.3, 1.5, 2, 4), normal(3, 3)], (0, 1, 2),
                numba=True, second=False),
           case(broadcast_mix, [uniform(0.5, 1.5), uniform(0.5, 1.5, 4), uniform(0.5, 1.5, 3, 1),
@@ -228,7 +193,24 @@ def test_jvp_and_hvp_of_every_rule_as_python(func, makers, wrt, numba, second):
 
 @pytest.mark.parametrize("func, makers, wrt, numba, second", COMPILED)
 def test_jvp_and_hvp_of_rule_bundles_compiled(func, makers, wrt, numba, second):
-    run(func, makers, wrt, second, None)
+    run(func, makers, wrt, second and numba is True, None)
+
+
+@pytest.mark.parametrize("func, makers, wrt", [
+    pytest.param(func, makers, wrt, id=func.__name__) for func, makers, wrt in A.CASES
+    if isinstance(wrt, tuple) and func not in ARRAYS_FIRST_ONLY])
+def test_hvp_along_the_first_of_several_arguments_as_python(func, makers, wrt):
+    """The other arguments are constants of the Hessian: joins and products of an array
+    with a tangent and one without (the hvp of the others, with respect to all, has every
+    operand's)."""
+    args = [make(np.random.default_rng(0)) for make in makers]
+    check(func, args, wrt[:1], False)
+
+
+def test_hessian_through_eigh_eigenvectors_is_refused_not_wrong():
+    """eigh's adjoint helper has no tangent rule yet: a clear error at the user's line."""
+    with pytest.raises(adjit.TransformError, match="eigh_grad"):
+        adjit.hvp(A.eigh, jit=False)(np.eye(3) + 0.1, np.ones((3, 3)))
 
 
 # ---- the registry ----------------------------------------------------------------------
