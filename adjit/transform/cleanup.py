@@ -45,6 +45,7 @@ class _NameNodes:
 
     def __init__(self):
         self.memo = {}      # id(node) -> (node, its Name nodes); holding node keeps its id
+        self.stored = {}    # id(node) -> (node, the names it stores)
 
     def __call__(self, node):
         hit = self.memo.get(id(node))
@@ -69,7 +70,12 @@ class _NameNodes:
         return {n.id for n in self(node) if isinstance(n.ctx, gast.Load)}
 
     def stores(self, node):
-        return {n.id for n in self(node) if isinstance(n.ctx, gast.Store)}
+        """The names `node` stores (never renamed here: only reads are)."""
+        hit = self.stored.get(id(node))
+        if hit is None or hit[0] is not node:
+            hit = self.stored[id(node)] = (node, frozenset(
+                n.id for n in self(node) if isinstance(n.ctx, gast.Store)))
+        return hit[1]
 
 
 # ---- known zeros -------------------------------------------------------

