@@ -158,7 +158,7 @@ class GradFunction:
 
     def _run(self, values, need_value=True):
         """`(value, gradients)` for `values` (the parameters' values, then the seed if
-        given); the value is None unless `need_value`."""
+        given); without `need_value`, the value may be None."""
         if self.jit is False:
             return self._run_python(values)
         return self._specialised(values, need_value)._run_compiled(values)
