@@ -83,14 +83,23 @@ def infer(fdef, op_primitive, ranks=None):
     return {name: (None if shape == UNSET else shape) for name, shape in shapes.items()}
 
 
+OPERATORS = (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)
+
+
+def _operator_operands(rhs):
+    """The names and constants an operator expression combines elementwise (None for
+    `@`, which does not)."""
+    if isinstance(rhs, gast.BinOp) and op_name(rhs.op) == "matmul":
+        return None
+    return [n for n in gast.walk(rhs) if isinstance(n, (gast.Name, gast.Constant))]
+
+
 def _shape(rhs, shapes, op_primitive):
     if isinstance(rhs, (gast.Constant, gast.Name)):
         return _operands_shape([rhs], shapes)
-    if isinstance(rhs, gast.BinOp) and op_name(rhs.op) == "matmul":
-        return None
-    if isinstance(rhs, (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)):
-        return _operands_shape([n for n in gast.walk(rhs) if isinstance(n, (gast.Name, gast.Constant))],
-                               shapes)
+    if isinstance(rhs, OPERATORS):
+        operands = _operator_operands(rhs)
+        return None if operands is None else _operands_shape(operands, shapes)
     if isinstance(rhs, gast.Call):
         kind = rhs.adjit_primitive.shape
         if kind == "scalar":
@@ -165,11 +174,9 @@ def _rank(rhs, ranks):
         return 0 if isinstance(rhs.value, (bool, int, float, complex)) else None
     if isinstance(rhs, gast.Name):
         return ranks.get(rhs.id, UNSET)
-    if isinstance(rhs, gast.BinOp) and op_name(rhs.op) == "matmul":
-        return None
-    if isinstance(rhs, (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)):
-        return _highest([n for n in gast.walk(rhs) if isinstance(n, (gast.Name, gast.Constant))],
-                        ranks)
+    if isinstance(rhs, OPERATORS):
+        operands = _operator_operands(rhs)
+        return None if operands is None else _highest(operands, ranks)
     if isinstance(rhs, gast.Call):
         prim = getattr(rhs, "adjit_primitive", None)
         if prim is None or prim.callee is not None or rhs.keywords:
