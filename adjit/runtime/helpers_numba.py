@@ -5,9 +5,18 @@ name in generated code compiles to scalar code for scalars and array code
 for arrays, with no run-time test of which it is.
 """
 
+import functools
+import inspect
+import operator
+
 import numpy as np
 from numba import types
-from numba.extending import overload, register_jitable
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed, lower_builtin
+from numba.core.typing import signature
+from numba.core.typing.npydecl import parse_dtype
+from numba.extending import intrinsic, overload, register_jitable, type_callable
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array, populate_array
 
 from . import helpers
 
@@ -20,10 +29,311 @@ def _is_scalar(t):
     return isinstance(t, (types.Number, types.Boolean))
 
 
+# Compile time matters as much as run time: each function Numba compiles on its own costs
+# a few hundredths of a second, and its code is optimised again in every function that
+# calls it. So the commonest cases of the small helpers are written as code into the
+# function that calls them (`_lowered`; not `overload(inline="always")`, which Numba
+# compiles on its own anyway before inlining), arrays are allocated by intrinsics (no
+# `np.empty`/`np.zeros` compiled once per form of shape and dtype), and errors raised in
+# compiled code have constant messages (a formatted one pulls in Numba's string machinery).
+
+def _dims(shape):
+    """How many dimensions an array of `shape` (an int or a tuple of ints) has, or None."""
+    shape = types.unliteral(shape)
+    if isinstance(shape, types.Integer):
+        return 1
+    if isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
+        return len(shape)
+    return None
+
+
+def _new_array(zero):
+    def typer(typingctx, shape, dtype):
+        ndim, nb_dtype = _dims(shape), parse_dtype(dtype)
+        if ndim is None or nb_dtype is None:
+            return None
+
+        def codegen(context, builder, sig, args):
+            shapes = _parse_shape(context, builder, sig.args[0], args[0])
+            ary = _empty_nd_impl(context, builder, sig.return_type, shapes)
+            if zero:
+                cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
+            return ary._getvalue()
+        return types.Array(nb_dtype, ndim, "C")(shape, dtype), codegen
+    return typer
+
+
+# `np.empty(shape, dtype)` and `np.zeros(shape, dtype)`, written where they are called
+_empty = intrinsic(_new_array(False))
+_zeros = intrinsic(_new_array(True))
+
+
+@register_jitable
+def _filled(shape, value):
+    """`np.full(shape, value)` of float64 (a C-order loop, not `.flat`)."""
+    out = _empty(shape, np.float64)
+    flat = _flat(out)
+    for k in range(flat.shape[0]):
+        flat[k] = value
+    return out
+
+
+# ---- helpers written as code, not compiled on their own -------------------------------
+# The commonest cases of the small helpers are typed (`type_callable`) and lowered
+# (`lower_builtin`) straight into the generated function, as Numba does for `a[i]`; the
+# overloads above serve the rest. Each saves a compilation of its own (a few hundredths
+# of a second each, and more when the function calling it is optimised).
+
+def _lowered(helper):
+    """Decorate `typer(*arg types) -> (return type, arg types, codegen) or None`: `helper`
+    called with those types is `codegen(context, builder, sig, args)`."""
+    def decorate(typer):
+        codegens = {}
+
+        @type_callable(helper)
+        def typing(context):
+            def generic(*args):
+                found = typer(*args)
+                if found is None:
+                    return None
+                ret, arg_types, codegen = found
+                sig = signature(ret, *arg_types)
+                codegens[sig.args] = codegen
+                return sig
+            generic.__signature__ = inspect.signature(typer)
+            return generic
+
+        @lower_builtin(helper, types.VarArg(types.Any))
+        def lower(context, builder, sig, args):
+            return codegens[sig.args](context, builder, sig, args)
+        return typer
+    return decorate
+
+
+def _borrowed(context, builder, sig, args):
+    """The first argument, returned as is."""
+    return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+
+
+def _new_like(context, builder, x_type, x, dtype, zero=False):
+    """A new C-order array of `dtype` with the shape of array `x`."""
+    shapes = cgutils.unpack_tuple(builder, make_array(x_type)(context, builder, x).shape,
+                                  count=x_type.ndim)
+    ary = _empty_nd_impl(context, builder, types.Array(dtype, x_type.ndim, "C"), shapes)
+    if zero:
+        cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
+    return ary
+
+
+def _full_like(context, builder, x_type, x, dtype, value, value_type):
+    """A new array of `dtype` with the shape of `x`, every element `value`."""
+    ary = _new_like(context, builder, x_type, x, dtype)
+    data = context.get_value_as_data(builder, dtype,
+                                     context.cast(builder, value, value_type, dtype))
+    with cgutils.for_range(builder, ary.nitems) as loop:
+        builder.store(data, builder.gep(ary.data, [loop.index]))
+    return ary._getvalue()
+
+
+def _element_index(array, index):
+    """`index`'s type, unliteral, if `array[index]` is one element, else None."""
+    if not _is_array(array):
+        return None
+    if isinstance(index, types.Integer):
+        return types.unliteral(index) if array.ndim == 1 else None
+    if (isinstance(index, types.UniTuple) and isinstance(index.dtype, types.Integer)
+            and len(index) == array.ndim):
+        return types.UniTuple(types.unliteral(index.dtype), len(index))
+    return None
+
+
+@_lowered(helpers.zeros_like)
+def _zeros_like_code(x):
+    if _is_array(x):
+        return (types.Array(types.float64, x.ndim, "C"), (x,),
+                lambda context, builder, sig, args: _new_like(
+                    context, builder, sig.args[0], args[0], types.float64, zero=True)._getvalue())
+    if _is_scalar(x):
+        return (types.float64, (types.unliteral(x),),
+                lambda context, builder, sig, args: context.get_constant(types.float64, 0.0))
+
+
+@_lowered(helpers.size_of)
+def _size_of_code(x):
+    if _is_array(x):
+        return (types.intp, (x,), lambda context, builder, sig, args:
+                make_array(sig.args[0])(context, builder, args[0]).nitems)
+    if _is_scalar(x):
+        return (types.int64, (types.unliteral(x),),
+                lambda context, builder, sig, args: context.get_constant(types.int64, 1))
+
+
+@_lowered(helpers.log_height)
+def _log_height_code(log):
+    if isinstance(log, types.BaseTuple) and len(log) == 3 and _is_array(log[2]):
+        def codegen(context, builder, sig, args):
+            count = builder.extract_value(args[0], 2)
+            return builder.load(make_array(sig.args[0][2])(context, builder, count).data)
+        return log[2].dtype, (log,), codegen
+
+
+@_lowered(helpers.trip_count)
+def _trip_count_code(start, stop, step):
+    if not all(isinstance(t, types.Integer) for t in (start, stop, step)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        start, stop, step = (context.cast(builder, v, t, types.int64)
+                             for v, t in zip(args, sig.args))
+        one = context.get_constant(types.int64, 1)
+        zero = context.get_constant(types.int64, 0)
+        up = builder.icmp_signed(">", step, zero)
+        count = builder.select(up, builder.sub(builder.add(builder.sub(stop, start), step), one),
+                               builder.sub(builder.sub(builder.sub(start, stop), step), one))
+        by = builder.select(up, step, builder.neg(step))
+        with cgutils.if_unlikely(builder, builder.icmp_signed("==", by, zero)):
+            context.call_conv.return_user_exc(builder, ZeroDivisionError,
+                                              ("integer division by zero",))
+        # (a negative count gives at most 0 truncated as floored: 0 either way)
+        trips = builder.sdiv(count, by)
+        return builder.select(builder.icmp_signed(">", trips, zero), trips, zero)
+    return types.int64, tuple(types.unliteral(t) for t in (start, stop, step)), codegen
+
+
+@_lowered(helpers.stack_like)
+def _stack_like_code(value, capacity):
+    value, capacity = types.unliteral(value), types.unliteral(capacity)
+    if isinstance(value, (types.Boolean, types.Integer, types.Float)) and \
+            isinstance(capacity, types.Integer):
+        # (float64 whatever the witness, as the overload below)
+        def codegen(context, builder, sig, args):
+            shapes = _parse_shape(context, builder, sig.args[1], args[1])
+            return _empty_nd_impl(context, builder, sig.return_type, shapes)._getvalue()
+        return types.Array(types.float64, 1, "C"), (value, capacity), codegen
+
+
+@_lowered(helpers.restore)
+def _restore_code(stack, slot, like):
+    if not isinstance(slot, types.Integer):
+        return None
+    like, slot = types.unliteral(like), types.unliteral(slot)
+    if (_is_array(stack) and stack.ndim == 1
+            and isinstance(like, (types.Integer, types.Float, types.Boolean))):
+        def codegen(context, builder, sig, args):
+            get = context.get_function(operator.getitem, signature(stack.dtype, stack, slot))
+            return context.cast(builder, get(builder, args[:2]), stack.dtype, like)
+        return like, (stack, slot, like), codegen
+    if isinstance(stack, types.List) and not _is_scalar(like):
+        def codegen(context, builder, sig, args):
+            get = context.get_function(operator.getitem, signature(stack.dtype, stack, slot))
+            return get(builder, args[:2])
+        return stack.dtype, (stack, slot, like), codegen
+
+
+@_lowered(helpers.broadcast_like)
+def _broadcast_like_code(grad, x):
+    grad = types.unliteral(grad)
+    if _is_scalar(x) and _is_scalar(grad):
+        return grad, (grad, types.unliteral(x)), _borrowed
+    if _is_array(x) and _is_scalar(grad):
+        return types.Array(grad, x.ndim, "C"), (grad, x), _spread_code
+
+
+def _spread_code(context, builder, sig, args):
+    """`np.full(x.shape, grad)` for arguments (grad, x): the dtype is grad's type."""
+    return _full_like(context, builder, sig.args[1], args[1], sig.args[0], args[0], sig.args[0])
+
+
+@_lowered(helpers.unbroadcast)
+def _unbroadcast_code(grad, x):
+    grad = types.unliteral(grad)
+    if _is_scalar(x) and _is_scalar(grad):
+        return grad, (grad, types.unliteral(x)), _borrowed
+    if _is_array(x) and _is_scalar(grad):
+        return types.Array(grad, x.ndim, "C"), (grad, x), _spread_code
+
+
+@_lowered(helpers.seed_like)
+def _seed_like_code(result, cotangent):
+    cotangent = types.unliteral(cotangent)
+    if not _is_scalar(cotangent):
+        return None
+    if _is_scalar(result):
+        return (types.float64, (types.unliteral(result), cotangent),
+                lambda context, builder, sig, args: context.cast(
+                    builder, args[1], sig.args[1], types.float64))
+    if _is_array(result):
+        return (types.Array(types.float64, result.ndim, "C"), (result, cotangent),
+                lambda context, builder, sig, args: _full_like(
+                    context, builder, sig.args[0], args[0], types.float64, args[1], sig.args[1]))
+
+
+@_lowered(helpers.grad_at)
+def _grad_at_code(grad, index):
+    index = _element_index(grad, index)
+    if index is not None:
+        def codegen(context, builder, sig, args):
+            return context.get_function(operator.getitem, sig)(builder, args)
+        return grad.dtype, (grad, index), codegen
+
+
+@_lowered(helpers.zero_at)
+def _zero_at_code(grad, index):
+    index = _element_index(grad, index)
+    if index is not None:
+        def codegen(context, builder, sig, args):
+            zero = context.get_constant(types.float64, 0.0)
+            context.get_function(operator.setitem, signature(
+                types.none, grad, index, types.float64))(builder, (args[0], args[1], zero))
+            return impl_ret_borrowed(context, builder, grad, args[0])
+        return grad, (grad, index), codegen
+
+
+@_lowered(helpers.add_at)
+def _add_at_code(array, index, value):
+    index, value = _element_index(array, index), types.unliteral(value)
+    if index is None or not isinstance(value, (types.Integer, types.Float)):
+        return None
+    dtype = array.dtype
+    if not isinstance(dtype, (types.Integer, types.Float)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        old = context.get_function(operator.getitem, signature(dtype, array, index))(
+            builder, args[:2])
+        add_sig = context.typing_context.resolve_function_type(operator.iadd, (dtype, value), {})
+        new = context.get_function(operator.iadd, add_sig)(builder, (
+            context.cast(builder, old, dtype, add_sig.args[0]),
+            context.cast(builder, args[2], value, add_sig.args[1])))
+        context.get_function(operator.setitem, signature(
+            types.none, array, index, add_sig.return_type))(builder, (args[0], args[1], new))
+        return impl_ret_borrowed(context, builder, array, args[0])
+    return array, (array, index, value), codegen
+
+
+@_lowered(helpers.undo_log)
+def _undo_log_code(array):
+    if not _is_array(array):
+        return None
+    parts = (types.Array(types.int64, 1, "C"), types.Array(array.dtype, 1, "C"),
+             types.Array(types.int64, 1, "C"))
+    log = types.BaseTuple.from_types(parts)
+
+    def codegen(context, builder, sig, args):
+        sixteen, one = (context.get_constant(types.intp, n) for n in (16, 1))
+        where = _empty_nd_impl(context, builder, parts[0], [sixteen])
+        old = _empty_nd_impl(context, builder, parts[1], [sixteen])
+        count = _empty_nd_impl(context, builder, parts[2], [one])
+        cgutils.memset(builder, count.data, count.itemsize, 0)
+        return context.make_tuple(builder, log, [where._getvalue(), old._getvalue(),
+                                                 count._getvalue()])
+    return log, (array,), codegen
+
+
 @overload(helpers.zeros_like)
 def _zeros_like(x):
     if _is_array(x):
-        return lambda x: np.zeros(x.shape)
+        return lambda x: _zeros(x.shape, np.float64)
     if _is_scalar(x):
         return lambda x: 0.0
 
@@ -32,31 +342,77 @@ def _zeros_like(x):
 def _seed_like(result, cotangent):
     if _is_array(result) and _is_scalar(cotangent):
         # (1.0 * c is c: one array, where `np.ones(...) * c` makes two)
-        return lambda result, cotangent: np.full(result.shape, np.float64(cotangent))
+        return lambda result, cotangent: _filled(result.shape, np.float64(cotangent))
+    if (_is_array(result) and _is_array(cotangent) and 0 < cotangent.ndim <= result.ndim
+            and isinstance(cotangent.dtype, (types.Integer, types.Float, types.Boolean))):
+        return _seed_array_of(result.ndim, cotangent.ndim)
     if _is_array(result):
-        return lambda result, cotangent: np.ones(result.shape) * cotangent
+        return lambda result, cotangent: _filled(result.shape, 1.0) * cotangent
     if _is_scalar(result):
         return lambda result, cotangent: np.float64(cotangent)
 
 
-@register_jitable
-def _sum_to_shape(grad, x):
-    """Sum `grad` into an array shaped like `x`, over the broadcast axes."""
-    out = np.zeros(x.shape)
-    flat = out.reshape(out.size)
-    extra = grad.ndim - x.ndim
-    strides = np.empty(x.ndim, np.intp)
-    step = 1
-    for d in range(x.ndim - 1, -1, -1):
-        strides[d] = step
-        step *= x.shape[d]
-    for index in np.ndindex(grad.shape):
-        f = 0
-        for d in range(x.ndim):
-            if x.shape[d] != 1:
-                f += index[d + extra] * strides[d]
-        flat[f] += grad[index]
-    return out
+@functools.lru_cache(maxsize=None)
+def _seed_array_of(rdim, cdim):
+    """`seed_like(result, cotangent)` of arrays with `rdim` and `cdim` <= `rdim` dimensions:
+    `np.ones(result.shape) * cotangent` (float64, their broadcast shape), as loops written
+    out for these ranks (the array expression costs several times more to compile)."""
+    extra = rdim - cdim
+    lines = ["def seed(result, cotangent):"]
+    for d in range(rdim):
+        lines.append(f"    o{d} = result.shape[{d}]")
+    for d in range(cdim):
+        r = d + extra
+        lines += [f"    c{d} = cotangent.shape[{d}]",
+                  f"    if c{d} != o{r}:",
+                  f"        if o{r} == 1:",
+                  f"            o{r} = c{d}",
+                  f"        elif c{d} != 1:",
+                  "            raise ValueError('operands could not be broadcast together')"]
+    shape = "".join(f"o{d}, " for d in range(rdim))
+    lines.append(f"    out = _empty(({shape}), np.float64)")
+    indent = "    "
+    for d in range(rdim):
+        lines.append(f"{indent}for i{d} in range(o{d}):")
+        indent += "    "
+    index = "".join(f"0 if c{d} == 1 else i{d + extra}, " for d in range(cdim))
+    target = "".join(f"i{d}, " for d in range(rdim))
+    lines.append(f"{indent}out[{target}] = cotangent[{index}]")
+    lines.append("    return out")
+    namespace = {"np": np, "_empty": _empty}
+    exec("\n".join(lines), namespace)
+    return namespace["seed"]
+
+
+@functools.lru_cache(maxsize=None)
+def _sum_to_shape_of(gdim, xdim, as_float):
+    """`unbroadcast(grad, x)` of an array `grad` (`gdim` dimensions) and an array `x`
+    (`xdim`): `grad` itself if it has `x`'s shape (as float64 if `as_float`), else `grad`
+    summed over the axes along which `x` was broadcast. One function, with nested loops
+    over `grad` written out for these ranks (an `np.ndindex` loop in a function of its
+    own compiles several times slower)."""
+    extra = gdim - xdim
+    lines = ["def unbroadcast(grad, x):"]
+    if gdim == xdim:
+        lines += ["    if grad.shape == x.shape:",
+                  "        return grad.astype(np.float64)" if as_float else "        return grad"]
+    lines += ["    out = _zeros(x.shape, np.float64)",
+              "    flat = _flat(out)"]
+    for d in range(xdim):
+        lines.append(f"    n{d} = x.shape[{d}]")
+    indent = "    "
+    for d in range(gdim):
+        lines.append(f"{indent}for i{d} in range(grad.shape[{d}]):")
+        indent += "    "
+    pos = "0"
+    for d in range(xdim):
+        pos = f"({pos}) * n{d} + (0 if n{d} == 1 else i{d + extra})"
+    index = ", ".join(f"i{d}" for d in range(gdim)) or "()"
+    lines.append(f"{indent}flat[{pos}] += grad[{index}]")
+    lines.append("    return out")
+    namespace = {"np": np, "_zeros": _zeros, "_flat": _flat}
+    exec("\n".join(lines), namespace)
+    return namespace["unbroadcast"]
 
 
 @overload(helpers.unbroadcast)
@@ -67,22 +423,33 @@ def _unbroadcast(grad, x):
         return lambda grad, x: grad
     if _is_array(x):
         if _is_scalar(grad):
-            return lambda grad, x: np.full(x.shape, grad)
-        if grad.ndim == x.ndim:
-            as_float = grad.dtype != types.float64
+            dtype = types.unliteral(grad)
 
-            def same_rank(grad, x):
-                if grad.shape == x.shape:
-                    return grad.astype(np.float64) if as_float else grad
-                return _sum_to_shape(grad, x)
-            return same_rank
-        return lambda grad, x: _sum_to_shape(grad, x)
+            def spread(grad, x):
+                out = _empty(x.shape, dtype)
+                flat = _flat(out)
+                for k in range(flat.shape[0]):
+                    flat[k] = grad
+                return out
+            return spread
+        if _is_array(grad):
+            if grad.ndim < x.ndim:      # (not from broadcasting: grad spread over x)
+                return lambda grad, x: _zeros(x.shape, np.float64) + grad
+            return _sum_to_shape_of(grad.ndim, x.ndim, grad.dtype != types.float64)
 
 
 @overload(helpers.broadcast_like)
 def _broadcast_like(grad, x):
     if _is_array(x):
-        return lambda grad, x: np.full(x.shape, grad)
+        dtype = types.unliteral(grad)
+
+        def spread(grad, x):
+            out = _empty(x.shape, dtype)
+            flat = _flat(out)
+            for k in range(flat.shape[0]):
+                flat[k] = grad
+            return out
+        return spread
     return lambda grad, x: grad
 
 
@@ -170,7 +537,13 @@ def _log_or_zero(x):
 
 @overload(helpers.trip_count)
 def _trip_count(start, stop, step):
-    return helpers.trip_count
+    def impl(start, stop, step):        # (helpers.trip_count without `max`: one less compile)
+        if step > 0:
+            n = (stop - start + step - 1) // step
+        else:
+            n = (start - stop - step - 1) // -step
+        return n if n > 0 else 0 * n
+    return impl
 
 
 @overload(helpers.stack_like)
@@ -181,14 +554,16 @@ def _stack_like(value, capacity):
     if isinstance(value, (types.Boolean, types.Integer, types.Float)):
         # float64 whatever the witness: a name that starts as `0` or `False`
         # may hold floats later in the loop; `restore` casts back.
-        return lambda value, capacity: np.empty(capacity)
+        return lambda value, capacity: _empty(capacity, np.float64)
 
 
 @overload(helpers.grow)
 def _grow(stack):
     if isinstance(stack, types.Array):
+        dtype = stack.dtype
+
         def bigger(stack):
-            new = np.empty(2 * stack.shape[0] + 16, stack.dtype)
+            new = _empty(2 * stack.shape[0] + 16, dtype)
             for i in range(stack.shape[0]):     # (a loop: a slice copy costs Numba
                 new[i] = stack[i]               # seconds to compile, this a tenth)
             return new
@@ -223,9 +598,11 @@ def _ndim(x):
 
 # ---- undo logs for writes into arrays ------------------------------------
 # A log is (positions, old values, [count]): the flat positions of the
-# elements overwritten and what they held, in arrays that double when full.
+# elements overwritten and what they held, in arrays that grow when full.
 # Arrays written into are C-contiguous (made by adjit's copies, NumPy
 # constructors or arithmetic), so `reshape(size)` views their elements.
+# `undo_log` and `log_height` are written as code (above); the others are
+# compiled once per type, with `_log_room` (growing) and `_log_pop` shared.
 
 def _is_element(array, index):
     """Whether `array[index]` is one element: an integer per dimension."""
@@ -236,73 +613,88 @@ def _is_element(array, index):
     return False
 
 
-def _flat_position(array, index):
-    """A jitted `(array, index) -> int`: where element `index` sits in `array.reshape(size)`."""
-    if isinstance(index, types.Integer):
-        return register_jitable(lambda array, index: index + array.shape[0] if index < 0 else index)
-    lines = ["def position(array, index):", "    pos = 0"]
-    for d in range(len(index)):
-        lines += [f"    i = index[{d}]",
-                  f"    if i < 0:", f"        i += array.shape[{d}]",
-                  f"    pos = pos * array.shape[{d}] + i"]
-    lines.append("    return pos")
-    namespace = {}
-    exec("\n".join(lines), namespace)
-    return register_jitable(namespace["position"])
-
-
 @register_jitable
-def _log_push(log, flat, positions):
+def _log_room(log, m):
+    """`log`, with room for `m` more entries: new arrays, about twice as long, if full."""
     where, old, count = log
     n = count[0]
-    m = positions.shape[0]
-    if n + m > where.shape[0]:
-        size = max(2 * where.shape[0], n + m)
-        bigger_where = np.empty(size, np.int64)
-        bigger_old = np.empty(size, old.dtype)
-        for j in range(n):          # (loops compile much faster than slice copies)
-            bigger_where[j] = where[j]
-            bigger_old[j] = old[j]
-        where, old = bigger_where, bigger_old
-    for j in range(m):
-        where[n + j] = positions[j]
-        old[n + j] = flat[positions[j]]
-    count[0] = n + m
-    return (where, old, count)
+    if n + m <= where.shape[0]:
+        return log
+    size = 2 * where.shape[0] + m
+    bigger_where = _empty(size, np.int64)
+    bigger_old = _empty(size, old.dtype)
+    for j in range(n):          # (loops compile much faster than slice copies)
+        bigger_where[j] = where[j]
+        bigger_old[j] = old[j]
+    return (bigger_where, bigger_old, count)
+
+
+def _flat(array):
+    """In Numba only: the elements of a C-contiguous `array`, as a 1-D view."""
+    return array.reshape(array.size)
+
+
+@_lowered(_flat)
+def _flat_code(array):
+    # (written as code, for the C layout: `array.reshape(size)` costs each function that
+    # calls it a few hundredths of a second to compile)
+    if not (_is_array(array) and array.layout == "C"):
+        return None
+
+    def codegen(context, builder, sig, args):
+        if sig.args[0].ndim == 1:
+            return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+        ary = make_array(sig.args[0])(context, builder, args[0])
+        out = make_array(sig.return_type)(context, builder)
+        populate_array(out, data=ary.data, shape=[ary.nitems], strides=[ary.itemsize],
+                       itemsize=ary.itemsize, meminfo=ary.meminfo, parent=ary.parent)
+        return impl_ret_borrowed(context, builder, sig.return_type, out._getvalue())
+    return array.copy(ndim=1, layout="C"), (array,), codegen
+
+
+@overload(_flat)
+def _flat_other(array):
+    if _is_array(array):
+        return lambda array: array.reshape(array.size)
 
 
 @register_jitable
-def _log_push_one(log, flat, position):
-    """`_log_push` of one element, allocating nothing unless the log is full."""
+def _log_pop(log, array, m):
+    """Put back the last `m` elements `log` saved from `array`."""
     where, old, count = log
-    n = count[0]
-    if n == where.shape[0]:
-        bigger_where = np.empty(2 * n + 16, np.int64)
-        bigger_old = np.empty(2 * n + 16, old.dtype)
-        for j in range(n):
-            bigger_where[j] = where[j]
-            bigger_old[j] = old[j]
-        where, old = bigger_where, bigger_old
-    where[n] = position
-    old[n] = flat[position]
-    count[0] = n + 1
-    return (where, old, count)
-
-
-@register_jitable
-def _log_pop(log, flat, m):
-    where, old, count = log
+    flat = _flat(array)
     n = count[0]
     for j in range(n - 1, n - m - 1, -1):
         flat[where[j]] = old[j]
     count[0] = n - m
 
 
+@functools.lru_cache(maxsize=None)
+def _log_element(ndim, tuple_index):
+    """`log_write` of one element of an array of `ndim` dimensions: its flat position
+    (negative indices counted from the end) and old value pushed, written out."""
+    lines = ["def element(log, array, index):", "    pos = 0"]
+    for d in range(ndim):
+        lines += [f"    i = index[{d}]" if tuple_index else "    i = index",
+                  "    if i < 0:", f"        i += array.shape[{d}]",
+                  f"    pos = pos * array.shape[{d}] + i"]
+    lines += ["    log = _log_room(log, 1)",
+              "    where, old, count = log",
+              "    n = count[0]",
+              "    where[n] = pos",
+              "    old[n] = array[index]",
+              "    count[0] = n + 1",
+              "    return log"]
+    namespace = {"_log_room": _log_room}
+    exec("\n".join(lines), namespace)
+    return namespace["element"]
+
+
 @overload(helpers.undo_log)
 def _undo_log(array):
     if _is_array(array):
         dtype = array.dtype
-        return lambda array: (np.empty(16, np.int64), np.empty(16, dtype), np.zeros(1, np.int64))
+        return lambda array: (_empty(16, np.int64), _empty(16, dtype), _zeros(1, np.int64))
 
 
 @overload(helpers.log_write)
@@ -314,22 +706,38 @@ def _log_write(log, array, index):
             from numba.core.errors import TypingError
             raise TypingError(helpers._FANCY_WRITE)
     if _is_element(array, index):
-        position = _flat_position(array, index)
-
-        def element(log, array, index):
-            return _log_push_one(log, array.reshape(array.size), position(array, index))
-        return element
+        return _log_element(array.ndim, isinstance(index, types.BaseTuple))
 
     def region(log, array, index):
         positions = np.ravel(np.arange(array.size).reshape(array.shape)[index])
-        return _log_push(log, array.reshape(array.size), positions)
+        m = positions.shape[0]
+        log = _log_room(log, m)
+        where, old, count = log
+        flat = _flat(array)
+        n = count[0]
+        for j in range(m):
+            where[n + j] = positions[j]
+            old[n + j] = flat[positions[j]]
+        count[0] = n + m
+        return log
     return region
 
 
 @overload(helpers.log_all)
 def _log_all(log, array):
     if _is_array(array):
-        return lambda log, array: _log_push(log, array.reshape(array.size), np.arange(array.size))
+        def impl(log, array):
+            m = array.size
+            log = _log_room(log, m)
+            where, old, count = log
+            flat = _flat(array)
+            n = count[0]
+            for j in range(m):
+                where[n + j] = j
+                old[n + j] = flat[j]
+            count[0] = n + m
+            return log
+        return impl
 
 
 @overload(helpers.undo_write)
@@ -337,8 +745,8 @@ def _undo_write(log, array, index):
     if not _is_array(array):
         return None
     if _is_element(array, index):
-        return lambda log, array, index: _log_pop(log, array.reshape(array.size), 1)
-    return lambda log, array, index: _log_pop(log, array.reshape(array.size), array[index].size)
+        return lambda log, array, index: _log_pop(log, array, 1)
+    return lambda log, array, index: _log_pop(log, array, array[index].size)
 
 
 @overload(helpers.log_height)
@@ -349,8 +757,14 @@ def _log_height(log):
 @overload(helpers.undo_to)
 def _undo_to(log, array, height):
     if _is_array(array):
-        return lambda log, array, height: _log_pop(log, array.reshape(array.size),
-                                                   log[2][0] - height)
+        def impl(log, array, height):
+            where, old, count = log
+            flat = _flat(array)
+            n = count[0]
+            for j in range(n - 1, height - 1, -1):
+                flat[where[j]] = old[j]
+            count[0] = height
+        return impl
 
 
 @overload(helpers.snapshot)
@@ -389,7 +803,7 @@ def _zero_at(grad, index):
 @overload(helpers.tangent_like)
 def _tangent_like(tangent, ans):
     if _is_array(ans):
-        return lambda tangent, ans: tangent + np.zeros(ans.shape)
+        return lambda tangent, ans: tangent + _zeros(ans.shape, np.float64)
     return lambda tangent, ans: tangent
 
 
