@@ -28,6 +28,11 @@ a loop is about to write at least half as many elements as the array holds
 (`whole_<a>`), it logs the whole array once before it starts instead of each
 element as it writes it.
 
+A `for` loop's body does not recompute what is expensive (a matrix product, a
+call of one of your functions, an exponential or other transcendental function
+of an array): the forward sweep saves it in a stack made at the first
+iteration, and the reverse iteration restores it.
+
 This pass writes simple, obviously correct code: adjoints start at zero,
 every contribution is `bv = bv + c`. The cleanup pass turns it into the
 readable version.
@@ -146,6 +151,8 @@ class _Generator:
         # loop's reverse, for the arrays it writes but never reads.
         self.suppressed = set()
         self.rerun_without = {}    # id(loop) -> arrays its re-run need not write into
+        self.saving = {}           # id(statement) -> (stack, slot, capacity): save its value
+        self.restoring = {}        # id(statement) -> (stack, slot): restore, not recompute
         self.whole_flags = {}      # (id(loop), array) -> flag: the loop logs the whole array
         self.whole = {}            # array -> the flag of the loop whose body is being generated
 
@@ -275,8 +282,15 @@ class _Generator:
                 if rerun and (getattr(stmt, "adjit_backedge", False)
                               or stmt.targets[0].id in self.exempt):
                     continue
-                out.append(copy.deepcopy(stmt))
                 target = stmt.targets[0].id
+                if id(stmt) in self.restoring:
+                    stack, slot = self.restoring[id(stmt)]
+                    back = assign(target, call("restore", name(stack), slot, name(target)))
+                    out.append(gast.copy_location(back, stmt))
+                    continue
+                out.append(copy.deepcopy(stmt))
+                if id(stmt) in self.saving:
+                    out.extend(self.save(stmt))
                 if id(stmt) in self.writes.scalar_reads:
                     check = gast.Expr(value=call("must_be_scalar", name(target)))
                     out.append(gast.copy_location(check, stmt))
@@ -298,6 +312,46 @@ class _Generator:
                         + self.exit_check(stmt)
                     out.extend(whole + [new])
         return out
+
+    def expensive(self, loop):
+        """The statements of `loop`'s body (not nested in it) whose values are saved
+        rather than recomputed in its reverse: matrix products, calls of the user's
+        functions, and transcendental functions of arrays; none loop-carried, none an
+        array written into, none a tuple of results."""
+        if not isinstance(loop, gast.For) or self.primal:
+            return []
+        carried = self.loop_facts(loop)["stacks"]
+        found = []
+        for stmt in loop.body:
+            if not isinstance(stmt, gast.Assign) or written_array(stmt) \
+                    or getattr(stmt, "adjit_backedge", False):
+                continue
+            target, value = stmt.targets[0].id, stmt.value
+            if target in carried or target in self.exempt or target in self.writes.logs \
+                    or target in self.tuples:
+                continue
+            if isinstance(value, gast.BinOp) and isinstance(value.op, gast.MatMult):
+                found.append(stmt)
+            elif isinstance(value, gast.Call) and getattr(value, "adjit_primitive", None):
+                prim = value.adjit_primitive
+                if prim.callee is not None or prim.spelling in ("np.dot", "np.matmul") or (
+                        prim.spelling in TRANSCENDENTAL
+                        and self.shapes.get(target) != shapes.SCALAR):
+                    found.append(stmt)
+        return found
+
+    def save(self, stmt):
+        """After `stmt` in the forward sweep: its value into its stack (made at the
+        loop's first iteration, when the value's type is known)."""
+        target = stmt.targets[0].id
+        stack, slot, capacity = self.saving[id(stmt)]
+        first = gast.Compare(left=copy.deepcopy(slot), ops=[gast.Eq()], comparators=[const(0)])
+        make = gast.If(test=first, orelse=[],
+                       body=[assign(stack, call("stack_like", name(target), copy.deepcopy(capacity)))])
+        push = gast.Assign(targets=[gast.Subscript(value=name(stack), slice=copy.deepcopy(slot),
+                                                   ctx=gast.Store())],
+                           value=name(target), type_comment=None)
+        return [gast.copy_location(make, stmt), gast.copy_location(push, stmt)]
 
     def whole_candidates(self, loop):
         """The arrays `loop` writes but never reads, only in its own body (no loop inside
@@ -428,7 +482,11 @@ class _Generator:
         self.loops[key] = dict(
             start=start, stop=stop, step=step, unit=unit, slot=slot, growing=False,
             trips=self.namer.unique("trips_" + var), stacks=stacks, heights=heights, entry=entry,
+            saved={},
             done=self.namer.unique("done_" + var) if loop.adjit_exit else None)
+        # Values saved rather than recomputed (see `expensive`): their stacks.
+        self.loops[key]["saved"] = {stmt.targets[0].id: self.namer.unique("stack_" + stmt.targets[0].id)
+                                    for stmt in self.expensive(loop)}
         return self.loops[key]
 
     def defined_outside(self, loop):
@@ -489,8 +547,13 @@ class _Generator:
             pushes.append(assign(facts["done"], binop(copy.deepcopy(facts["slot"]), gast.Add(),
                                                       const(1))))
         new = copy.copy(loop)
+        for stmt in self.expensive(loop):
+            self.saving[id(stmt)] = (facts["saved"][stmt.targets[0].id], facts["slot"],
+                                     name(facts["trips"]))
         new.body = pushes + self.with_whole(loop, self.forward, loop.body, False, False) + count \
             + self.exit_check(loop)
+        for stmt in self.expensive(loop):
+            del self.saving[id(stmt)]
         out.append(new)
         for stmt in out:
             gast.copy_location(stmt, loop)
@@ -565,12 +628,17 @@ class _Generator:
             slot = name(target)
         for h, stack in facts["stacks"].items():
             body.append(assign(h, call("restore", name(stack), copy.deepcopy(slot), name(h))))
+        expensive = self.expensive(loop)
+        for stmt in expensive:
+            self.restoring[id(stmt)] = (facts["saved"][stmt.targets[0].id], copy.deepcopy(slot))
         for array, stack in facts["heights"].items():
             # Back to the arrays as they were when this iteration started.
             height = call("restore", name(stack), copy.deepcopy(slot), const(0))
             undo = call("undo_to", name(self.writes.logs[array]), name(array), height)
             body.append(gast.Expr(value=undo))
         body.extend(self.forward(loop.body, rerun=True, snapshots=True))
+        for stmt in expensive:
+            del self.restoring[id(stmt)]
         body.extend(adjoint)
         new = gast.For(target=name(target, store=True), iter=fold(header), body=body, orelse=[],
                        type_comment=None)
@@ -697,6 +765,12 @@ class _Generator:
 
 def _spelled(text):
     return gast.parse(text).body[0].value
+
+
+# Functions whose values a loop's reverse restores rather than recomputes, for arrays.
+TRANSCENDENTAL = {"np.exp", "np.log", "np.tanh", "np.sin", "np.cos", "np.tan", "np.sinh",
+                  "np.cosh", "np.arctan", "np.arcsin", "np.arccos", "np.log1p", "np.expm1",
+                  "np.power", "np.sqrt"}
 
 
 def _range_parts(loop):
