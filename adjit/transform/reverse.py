@@ -426,8 +426,10 @@ class _Generator:
         """For each loop in `stmts` (a re-run loop body): the arrays it writes but never
         reads that nothing after it in `stmts` reads either. Its reverse comes next and
         would undo those writes first: the re-run need not make them."""
-        for k, stmt in enumerate(stmts):
-            later = set(after) | set(reads_in(stmts[k + 1:]))
+        later_at = [set(after)]     # later_at[j]: what stmts[-j:] and `after` read
+        for stmt in reversed(stmts[1:]):
+            later_at.append(later_at[-1] | set(reads_in([stmt])))
+        for stmt, later in zip(stmts, reversed(later_at)):
             if isinstance(stmt, (gast.For, gast.While)):
                 self.rerun_without[id(stmt)] = [
                     a for a in self.write_only(stmt) if not self.writes.reads_any(a, later)]
