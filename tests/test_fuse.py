@@ -426,8 +426,11 @@ def test_fused_gradients_match_differences(func, args, wrt, jit):
 
 def test_fused_source_reads_like_the_user_wrote_it():
     source = gradient(rosenbrock, 0, False).source
-    # pow5 and item7 were read once; pow3, sub4 are read again in the reverse sweep.
-    assert "    mul6 = 100.0 * sub4 ** 2\n    sub8 = 1.0 - x[:-1]\n" in source
+    # The sum's terms are read once (the reverse sweep takes their shape from x[1:]);
+    # sub4 and sub8 are read again in the reverse sweep.
+    assert "    sub8 = 1.0 - x[:-1]\n    result = np.sum(100.0 * sub4 ** 2 + sub8 ** 2)\n" in source
     forward = gradient(gated, (0, 1), False).source
-    # A user function's call stays a statement; what it reads and what reads it fuse.
-    assert "        sigmoid3 = sigmoid(x * t + h)\n        g = sigmoid3 * np.tanh(h - x)\n" in forward
+    # A user function's call stays a statement (saved for the loop's reverse, as is
+    # tanh's value), and what it reads fuses into it.
+    assert "        sigmoid3 = sigmoid(x * t + h)\n" in forward
+    assert "        g = sigmoid3 * tanh5\n" in forward
