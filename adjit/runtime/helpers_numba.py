@@ -423,33 +423,31 @@ def _unbroadcast(grad, x):
         return lambda grad, x: grad
     if _is_array(x):
         if _is_scalar(grad):
-            dtype = types.unliteral(grad)
-
-            def spread(grad, x):
-                out = _empty(x.shape, dtype)
-                flat = _flat(out)
-                for k in range(flat.shape[0]):
-                    flat[k] = grad
-                return out
-            return spread
+            return _spread(grad)
         if _is_array(grad):
             if grad.ndim < x.ndim:      # (not from broadcasting: grad spread over x)
                 return lambda grad, x: _zeros(x.shape, np.float64) + grad
             return _sum_to_shape_of(grad.ndim, x.ndim, grad.dtype != types.float64)
 
 
+def _spread(grad):
+    """The implementation of `(grad, x) -> an array shaped like x, every element grad`,
+    for a number `grad`."""
+    dtype = types.unliteral(grad)
+
+    def spread(grad, x):
+        out = _empty(x.shape, dtype)
+        flat = _flat(out)
+        for k in range(flat.shape[0]):
+            flat[k] = grad
+        return out
+    return spread
+
+
 @overload(helpers.broadcast_like)
 def _broadcast_like(grad, x):
     if _is_array(x):
-        dtype = types.unliteral(grad)
-
-        def spread(grad, x):
-            out = _empty(x.shape, dtype)
-            flat = _flat(out)
-            for k in range(flat.shape[0]):
-                flat[k] = grad
-            return out
-        return spread
+        return _spread(grad)
     return lambda grad, x: grad
 
 
