@@ -230,8 +230,11 @@ def _restore_code(stack, slot, like):
         return stack.dtype, (stack, slot, like), codegen
 
 
+@_lowered(helpers.unbroadcast)
 @_lowered(helpers.broadcast_like)
-def _broadcast_like_code(grad, x):
+def _number_onto_code(grad, x):
+    """`broadcast_like` and `unbroadcast` of a number `grad`: itself onto a number,
+    spread over an array."""
     grad = types.unliteral(grad)
     if _is_scalar(x) and _is_scalar(grad):
         return grad, (grad, types.unliteral(x)), _borrowed
@@ -242,15 +245,6 @@ def _broadcast_like_code(grad, x):
 def _spread_code(context, builder, sig, args):
     """`np.full(x.shape, grad)` for arguments (grad, x): the dtype is grad's type."""
     return _full_like(context, builder, sig.args[1], args[1], sig.args[0], args[0], sig.args[0])
-
-
-@_lowered(helpers.unbroadcast)
-def _unbroadcast_code(grad, x):
-    grad = types.unliteral(grad)
-    if _is_scalar(x) and _is_scalar(grad):
-        return grad, (grad, types.unliteral(x)), _borrowed
-    if _is_array(x) and _is_scalar(grad):
-        return types.Array(grad, x.ndim, "C"), (grad, x), _spread_code
 
 
 @_lowered(helpers.seed_like)
