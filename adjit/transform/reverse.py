@@ -151,8 +151,10 @@ class _Generator:
         # loop's reverse, for the arrays it writes but never reads.
         self.suppressed = set()
         self.rerun_without = {}    # id(loop) -> arrays its re-run need not write into
-        self.saving = {}           # id(statement) -> (stack, slot, capacity): save its value
-        self.restoring = {}        # id(statement) -> (stack, slot): restore, not recompute
+        # While a loop's body is generated: its statements whose values are saved
+        # (forward sweep) or restored rather than recomputed (reverse re-run).
+        self.saving = {}           # id(statement) -> (stack, slot, capacity)
+        self.restoring = {}        # id(statement) -> (stack, slot)
         self.whole_flags = {}      # (id(loop), array) -> flag: the loop logs the whole array
         self.whole = {}            # array -> the flag of the loop whose body is being generated
 
@@ -398,25 +400,26 @@ class _Generator:
             gast.copy_location(stmt, loop)
         return out
 
+    def scoped(self, attribute, value, generate, *args):
+        """`generate(*args)` with `self.<attribute>` set to `value` meanwhile."""
+        before = getattr(self, attribute)
+        setattr(self, attribute, value)
+        try:
+            return generate(*args)
+        finally:
+            setattr(self, attribute, before)
+
     def with_whole(self, loop, generate, *args):
         """`generate(*args)` for `loop`'s body, whose writes into an array logged whole
         before it are logged one by one only when it was not."""
-        before = dict(self.whole)
+        whole = dict(self.whole)
         for array in self.whole_candidates(loop):
-            self.whole[array] = self.whole_flags[(id(loop), array)]
-        try:
-            return generate(*args)
-        finally:
-            self.whole = before
+            whole[array] = self.whole_flags[(id(loop), array)]
+        return self.scoped("whole", whole, generate, *args)
 
     def without(self, arrays, generate, *args):
         """`generate(*args)` for code that neither writes into `arrays` nor undoes writes."""
-        before = self.suppressed
-        self.suppressed = before | set(arrays)
-        try:
-            return generate(*args)
-        finally:
-            self.suppressed = before
+        return self.scoped("suppressed", self.suppressed | set(arrays), generate, *args)
 
     def write_only(self, loop):
         """The arrays `loop` writes into, outliving an iteration, that its body never reads."""
@@ -486,8 +489,8 @@ class _Generator:
             trips=self.namer.unique("trips_" + var), stacks=stacks, heights=heights, entry=entry,
             saved={},
             done=self.namer.unique("done_" + var) if loop.adjit_exit else None)
-        # Values saved rather than recomputed (see `expensive`): their stacks.
-        self.loops[key]["saved"] = {stmt.targets[0].id: self.namer.unique("stack_" + stmt.targets[0].id)
+        # Values saved rather than recomputed (see `expensive`): id(statement) -> stack.
+        self.loops[key]["saved"] = {id(stmt): self.namer.unique("stack_" + stmt.targets[0].id)
                                     for stmt in self.expensive(loop)}
         return self.loops[key]
 
@@ -549,13 +552,11 @@ class _Generator:
             pushes.append(assign(facts["done"], binop(copy.deepcopy(facts["slot"]), gast.Add(),
                                                       const(1))))
         new = copy.copy(loop)
-        for stmt in self.expensive(loop):
-            self.saving[id(stmt)] = (facts["saved"][stmt.targets[0].id], facts["slot"],
-                                     name(facts["trips"]))
-        new.body = pushes + self.with_whole(loop, self.forward, loop.body, False, False) + count \
-            + self.exit_check(loop)
-        for stmt in self.expensive(loop):
-            del self.saving[id(stmt)]
+        saving = {key: (stack, facts["slot"], name(facts["trips"]))
+                  for key, stack in facts["saved"].items()}
+        body = self.scoped("saving", saving, self.with_whole, loop, self.forward, loop.body,
+                           False, False)
+        new.body = pushes + body + count + self.exit_check(loop)
         out.append(new)
         for stmt in out:
             gast.copy_location(stmt, loop)
@@ -630,17 +631,13 @@ class _Generator:
             slot = name(target)
         for h, stack in facts["stacks"].items():
             body.append(assign(h, call("restore", name(stack), copy.deepcopy(slot), name(h))))
-        expensive = self.expensive(loop)
-        for stmt in expensive:
-            self.restoring[id(stmt)] = (facts["saved"][stmt.targets[0].id], copy.deepcopy(slot))
         for array, stack in facts["heights"].items():
             # Back to the arrays as they were when this iteration started.
             height = call("restore", name(stack), copy.deepcopy(slot), const(0))
             undo = call("undo_to", name(self.writes.logs[array]), name(array), height)
             body.append(gast.Expr(value=undo))
-        body.extend(self.forward(loop.body, rerun=True, snapshots=True))
-        for stmt in expensive:
-            del self.restoring[id(stmt)]
+        restoring = {key: (stack, slot) for key, stack in facts["saved"].items()}
+        body.extend(self.scoped("restoring", restoring, self.forward, loop.body, True, True))
         body.extend(adjoint)
         new = gast.For(target=name(target, store=True), iter=fold(header), body=body, orelse=[],
                        type_comment=None)
