@@ -475,7 +475,8 @@ class _Generator:
         if isinstance(loop, gast.While):
             done = self.namer.unique("trips")
             self.loops[key] = dict(growing=True, done=done, slot=name(done), stacks=stacks,
-                                   heights=heights, entry=entry, k=self.namer.unique("k"))
+                                   heights=heights, entry=entry, saved={},
+                                   k=self.namer.unique("k"))
             return self.loops[key]
         start, stop, step = _range_parts(loop)
         var = loop.target.id
