@@ -21,6 +21,8 @@ import re
 
 import numba
 from numba.core import caching
+from numba.core.runtime import nrt
+from numba.cpython import hashing  # noqa: F401 -- puts the hash secret in LLVM's symbol table
 
 from . import cache
 # Register the Numba versions of the helpers.
@@ -156,8 +158,22 @@ class CheckedCache(caching.FunctionCache):
         self._cache_file.__class__ = _CheckedCacheFile
 
     def load_overload(self, sig, target_context):
+        """The cached machine code for `sig`, or None.
+
+        Numba's own `load_overload` first refreshes the target context: it imports
+        and installs every typing and lowering implementation it has (and, through
+        `numba.np.arraymath`, scipy.linalg to check for BLAS): about 0.35 s of CPU,
+        most of a warm process's start. Loading machine code needs none of that,
+        only what links it: the runtime's symbols (`rtsys.initialize`, the first
+        step of that refresh), the hash secret's (`numba.cpython.hashing`, imported
+        above) and those of Numba's C helpers (registered when the context is made).
+        So the refresh is left to the first compilation, which does it anyway
+        (`numba.core.compiler`); a gradient whose code calls BLAS imports scipy's
+        when it first runs, from Numba's C helpers, as compiled code always does."""
         try:
-            return super().load_overload(sig, target_context)
+            nrt.rtsys.initialize(target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
         except Exception:
             return None
 
