@@ -1,0 +1,203 @@
+"""A loop's adds into an adjoint array are summed in registers (`transform.accumulate`).
+
+The compiled gradient is specialised to its arguments' ranks; there, a loop
+that only adds into an array of numbers sums the adds at an index it does not
+change, and slides a window of sums over the elements at its counter plus
+constants. Each program is checked against central finite differences,
+compiled (the specialised module, which regroups) and as Python (the general
+module, which does not), on several inputs, some with loops that run once or
+not at all; the specialised source is checked to regroup where it should.
+"""
+
+import numpy as np
+import pytest
+
+import adjit
+from fd import assert_close, numeric_gradient
+
+MODES = {"python": False, "numba": True}
+
+
+def stencil(x):
+    s = 0.0
+    for i in range(1, x.shape[0] - 1):
+        s = s + (x[i - 1] - 2.0 * x[i] + x[i + 1]) ** 2
+    return s
+
+
+def backwards(x, w):
+    s = 0.0
+    for i in range(x.shape[0] - 1, 0, -1):
+        s = s + w * x[i] * x[i - 1] + np.sin(x[i])
+    return s
+
+
+def gap(x):
+    s = 0.0
+    for i in range(x.shape[0] - 3):
+        s = s + np.sin(x[i]) * x[i + 3]
+    return s
+
+
+def pairs(pos, eps):
+    n = pos.shape[0]
+    e = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            dx = pos[i, 0] - pos[j, 0]
+            dy = pos[i, 1] - pos[j, 1]
+            dz = pos[i, 2] - pos[j, 2]
+            e = e + eps / (dx * dx + dy * dy + dz * dz + 0.5)
+    return e
+
+
+def branchy(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        if x[i] > 0.0:
+            s = s + x[i] * x[i + 1]
+        else:
+            s = s + 3.0 * x[i + 1]
+        s = s + x[i] ** 2
+    return s
+
+
+def stops(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        if s > 4.0:
+            break
+        s = s + x[i] * x[i] + x[i + 1]
+    return s
+
+
+def in_place(x):
+    u = x.copy()
+    for i in range(1, u.shape[0]):
+        u[i] = u[i - 1] * 0.5 + u[i] * u[i]
+    return np.sum(u)
+
+
+def rows(m):
+    s = m[0] * 0.0
+    for i in range(m.shape[0] - 1):
+        s = s + m[i] * m[i + 1]
+    return np.sum(s)
+
+
+def column(m, k):
+    s = 0.0
+    for i in range(m.shape[0]):
+        s = s + m[i, k] * m[k, i] + m[k, 0] * m[i, i]
+    return s
+
+
+def strided(x):
+    s = 0.0
+    for i in range(0, x.shape[0] - 1, 2):
+        s = s + x[i] * x[i + 1] + x[0]
+    return s
+
+
+def nested(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[0] - 1):
+            s = s + x[i] * x[j] * x[j + 1]
+    return s
+
+
+rng = np.random.default_rng(7)
+
+
+def vector(n, dtype=np.float64):
+    return lambda: (rng.normal(size=n).astype(dtype),)
+
+
+CASES = [
+    (stencil, vector(7), ("x",), True),
+    (stencil, vector(3), ("x",), True),     # the loop runs once
+    (stencil, vector(2), ("x",), True),     # not at all
+    (stencil, vector(6, np.float32), ("x",), True),
+    (backwards, lambda: (rng.normal(size=6), float(rng.normal())), ("x", "w"), True),
+    (gap, vector(8), ("x",), True),
+    (gap, vector(3), ("x",), True),
+    (pairs, lambda: (rng.normal(size=(5, 3)), 0.7), ("pos", "eps"), True),
+    (pairs, lambda: (rng.normal(size=(1, 3)), 0.7), ("pos", "eps"), True),
+    (branchy, vector(6), ("x",), True),
+    (stops, vector(7), ("x",), False),
+    (in_place, vector(5), ("x",), False),
+    (rows, lambda: (rng.normal(size=(4, 3)),), ("m",), False),
+    (column, lambda: (rng.normal(size=(4, 4)), 2), ("m",), True),
+    (strided, vector(7), ("x",), True),
+    (nested, vector(5), ("x",), True),
+]
+GRADS = {}
+
+
+def gradient(func, mode, wrt):
+    key = (func, mode, wrt)
+    if key not in GRADS:
+        GRADS[key] = adjit.grad(func, wrt=wrt, jit=MODES[mode])
+    return GRADS[key]
+
+
+def case_id(case):
+    func, make, _, _ = case
+    return f"{func.__name__}-{'x'.join(map(str, np.shape(make()[0])))}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_gradient_matches_finite_differences(case, mode):
+    func, make, wrt, _ = case
+    for _ in range(3):
+        args = make()
+        grads = gradient(func, mode, wrt)(*[np.copy(a) if np.ndim(a) else a for a in args])
+        wide = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]
+        for name, g in zip(wrt, grads):
+            index = func.__code__.co_varnames.index(name)
+            rtol = 1e-4 if args[0].dtype == np.float32 else 1e-5
+            assert_close(g, numeric_gradient(func, wide, index), rtol=rtol, atol=1e-4,
+                         context=f"d{func.__name__}/d{name}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_regrouped_only_where_it_may_be(case):
+    func, make, wrt, regrouped = case
+    df = gradient(func, "numba", wrt)
+    special = df.source_for(*make())
+    assert ("_sum = 0.0" in special) == regrouped, special
+    assert "_sum" not in df.source      # the general module does not know ranks
+
+
+def test_a_stencil_adds_each_element_once_a_step():
+    special = gradient(stencil, "numba", ("x",)).source_for(np.ones(5))
+    lines = [line.strip() for line in special.splitlines()]
+    loop = lines.index(next(line for line in lines if line.startswith("for i in range(")))
+    body = lines[loop + 1:lines.index(next(line for line in lines[loop:]
+                                           if line.startswith("if bx_")))]
+    assert sum("add_at(bx" in line for line in body) == 1, special
+    # the window slides down with the counter: i + 1 is done, i and i - 1 move up
+    assert "bx_i_plus_1_sum = bx_i_sum" in lines and "bx_i_sum = bx_i_minus_1_sum" in lines
+
+
+def test_an_index_fixed_in_the_inner_loop_is_added_after_it():
+    special = gradient(pairs, "numba", ("pos", "eps")).source_for(np.ones((3, 3)), 1.0)
+    assert "bpos_i_0_sum = bpos_i_0_sum + " in special, special
+    assert "if bpos_i_0_sum != 0.0:" in special, special
+    assert "add_at(bpos, (i, 0), bdx" not in special, special
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_the_regrouped_module_as_python(case):
+    """The specialised module is also what runs as Python when Numba cannot compile it."""
+    func, make, wrt, _ = case
+    df = gradient(func, "numba", wrt)
+    args = make()
+    special = df._specialised(list(args), False)
+    _, grads = special._python(*[np.copy(a) if np.ndim(a) else a for a in args])
+    wide = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]
+    for name, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
+        index = func.__code__.co_varnames.index(name)
+        assert_close(g, numeric_gradient(func, wide, index), rtol=1e-4, atol=1e-4)
