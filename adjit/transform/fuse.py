@@ -275,7 +275,13 @@ class _Fuser:
         if site is None or self.live_after(body, q, t):
             return False
         parent, field, index = site
-        if index is None:
+        if (field == "right" and isinstance(parent, gast.BinOp)
+                and isinstance(parent.op, (gast.Add, gast.Sub))
+                and isinstance(stmt.value, gast.UnaryOp) and isinstance(stmt.value.op, gast.USub)):
+            # `a + -(e)` reads `a - e` (the same number: subtraction adds the negation)
+            parent.op = gast.Sub() if isinstance(parent.op, gast.Add) else gast.Add()
+            parent.right = stmt.value.operand
+        elif index is None:
             setattr(parent, field, stmt.value)
         else:
             getattr(parent, field)[index] = stmt.value
