@@ -10,6 +10,7 @@
     print(f.source)      # the generated adjoint
 """
 
+from .runtime import stamp as _stamp  # noqa: F401 -- first: what adjit's code is (runtime.warm)
 from .api import GradFunction, grad, show, value_and_grad, vjp
 from .check import check_grad
 from .higher import hessian, hvp, jacobian, jvp

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from .runtime import compile as compiling
-from .runtime import custom, helpers, resolve, rules
+from .runtime import custom, helpers, resolve, rules, warm
 from .transform import TransformError, pipeline
 
 
@@ -97,17 +97,36 @@ class GradFunction:
             self._init_custom(func, wrt)
             return
         unit = resolve.unit_of(func)
+        self._namespace = resolve.namespace_of(func)    # what the unit's resolvers read
         src = self._source = unit.source
         self._params = pipeline.parameters(src)
         self.wrt, self._single = _wrt_names(self._params, wrt, func.__name__)
-        self._generated = pipeline.adjoint_module(unit, self.wrt, resolve.op_primitive,
-                                                  helpers.HELPERS, compiling.fingerprint())
+        self._unit = unit
+        self._generated = self._adjoint_module()
         self._python, self._path = compiling.load(self._generated, func.__name__)
         self._compiled = None
         self._signature = inspect.signature(func)
         self._warned = False
-        self._unit = unit
         self._variants = {}     # (ranks, value needed) -> the gradient specialised to them
+
+    def _adjoint_module(self, ranks=None, with_value=True):
+        """`pipeline.adjoint_module` of this function, from the warm-start cache when
+        it holds the module of a transform with everything the same (`runtime.warm`)."""
+        fingerprint = compiling.fingerprint()
+        found = warm.key(self.__wrapped__, self._namespace, self.wrt, ranks, with_value,
+                         fingerprint, helpers.HELPERS)
+        if found is not None:
+            generated = warm.lookup(found, pipeline.Generated)
+            if generated is not None:
+                return generated
+            before = found.callees()
+        generated = pipeline.adjoint_module(self._unit, self.wrt, resolve.op_primitive,
+                                            helpers.HELPERS, fingerprint, ranks=ranks,
+                                            with_value=with_value)
+        if found is not None:
+            found.transformed(before)
+            warm.store(found, generated)
+        return generated
 
     def _init_custom(self, func, wrt):
         """The gradient of a `custom_vjp` function is its rule, called as Python."""
@@ -175,9 +194,8 @@ class GradFunction:
             return self
         key = (ranks, need_value)
         if key not in self._variants:
-            generated = pipeline.adjoint_module(
-                unit, self.wrt, resolve.op_primitive, helpers.HELPERS, compiling.fingerprint(),
-                ranks=dict(zip(self._params, ranks)), with_value=need_value)
+            generated = self._adjoint_module(ranks=dict(zip(self._params, ranks)),
+                                             with_value=need_value)
             variant = self
             if generated.text != self._generated.text:
                 variant = copy.copy(self)

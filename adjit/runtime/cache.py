@@ -45,11 +45,15 @@ __all__ = [
     "clear",
     "size_bytes",
     "count",
+    "read_entry",
+    "write_entry",
 ]
 
 _HASH_LEN = 20
 _GENERATED = re.compile(r".+_[0-9a-f]{%d}\.py" % _HASH_LEN)
 _GENERATED_TMP = re.compile(r"\..+_[0-9a-f]{%d}\.py\..+\.tmp" % _HASH_LEN)  # write_module's
+_WARM = re.compile(r"warm_[0-9a-f]{64}\.json")                      # warm.py's entries
+_WARM_TMP = re.compile(r"\.warm_[0-9a-f]{64}\.json\..+\.tmp")
 _STALE_TMP_SECONDS = 3600   # a temporary file this old belongs to no running write
 
 _lock = threading.RLock()
@@ -185,6 +189,55 @@ def write_module(text: str, stem: str) -> "tuple[pathlib.Path, str]":
     return path, name
 
 
+def _atomic_write(path: pathlib.Path, data: bytes):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:  # mkstemp creates it with mode 0o600
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+_ENTRY_TAG = "adjit-warm-entry-1 "
+
+
+def write_entry(digest: str, text: str) -> None:
+    """Store ``text`` as the warm-start entry ``digest`` (64 hex digits), atomically,
+    prefixed with the SHA-256 of ``text``. Nothing happens without a usable cache."""
+    directory = cache_dir()
+    if directory is None or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return
+    data = text.encode("utf-8")
+    head = (_ENTRY_TAG + hashlib.sha256(data).hexdigest() + "\n").encode()
+    _atomic_write(directory / f"warm_{digest}.json", head + data)
+
+
+def read_entry(digest: str) -> "str | None":
+    """The text stored by ``write_entry(digest, text)``, or None if there is none or
+    it is not intact (cut short, garbled)."""
+    directory = cache_dir()
+    if directory is None or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return None
+    try:
+        blob = (directory / f"warm_{digest}.json").read_bytes()
+    except OSError:
+        return None
+    head, sep, data = blob.partition(b"\n")
+    if not sep or head != (_ENTRY_TAG + hashlib.sha256(data).hexdigest()).encode():
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def load_module(path: pathlib.Path, module_name: str) -> types.ModuleType:
     """Import the module file ``path`` as ``module_name`` (once per process).
 
@@ -223,7 +276,8 @@ def cache_enabled() -> bool:
 def clear() -> int:
     """Delete generated modules and Numba cache files; return how many files went.
 
-    Only files named ``*_<20 hex digits>.py`` in the cache directory, temporary
+    Only files named ``*_<20 hex digits>.py`` and warm-start entries
+    (``warm_<64 hex digits>.json``) in the cache directory, temporary
     files of interrupted writes (over an hour old), and the contents of its
     ``__pycache__`` directory are removed. A process still running keeps the
     modules it has loaded; the next one compiles them again.
@@ -240,7 +294,12 @@ def clear() -> int:
                 stale_tmp = now - entry.lstat().st_mtime > _STALE_TMP_SECONDS
             except OSError:
                 pass
-        if (_GENERATED.fullmatch(entry.name) or stale_tmp) \
+        if _WARM_TMP.fullmatch(entry.name):
+            try:
+                stale_tmp = now - entry.lstat().st_mtime > _STALE_TMP_SECONDS
+            except OSError:
+                pass
+        if (_GENERATED.fullmatch(entry.name) or _WARM.fullmatch(entry.name) or stale_tmp) \
                 and entry.is_file() and not entry.is_symlink():
             try:
                 entry.unlink()
