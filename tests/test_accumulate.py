@@ -201,3 +201,98 @@ def test_the_regrouped_module_as_python(case):
     for name, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
         index = func.__code__.co_varnames.index(name)
         assert_close(g, numeric_gradient(func, wide, index), rtol=1e-4, atol=1e-4)
+
+
+# ---- random stencil loops --------------------------------------------------------------
+
+def _shifted(v, c):
+    return v if c == 0 else f"{v} + {c}" if c > 0 else f"{v} - {-c}"
+
+
+def stencil_program(r):
+    """A random loop over `x[i + c]`: counting up or down, terms at several offsets,
+    an element at a fixed index, maybe a branch, maybe an inner loop over `j`."""
+    lo, hi = r.randint(0, 2), r.randint(0, 2)
+    fixed = r.randint(0, 1)
+
+    def read(v, low, high):
+        return f"x[{_shifted(v, r.randint(-low, high))}]"
+
+    def term(v, low, high):
+        kind = r.randrange(5)
+        if kind == 0:
+            return f"{read(v, low, high)} * {read(v, low, high)}"
+        if kind == 1:
+            return f"np.sin({read(v, low, high)})"
+        if kind == 2:
+            return f"w * {read(v, low, high)} ** 2"
+        if kind == 3:
+            return f"x[{fixed}] * {read(v, low, high)}"
+        return f"{read(v, low, high)} * 0.5"
+
+    body = []
+    if r.random() < 0.3:
+        body += [f"        if {read('i', lo, hi)} > 0.1:",
+                 f"            s = s + {term('i', lo, hi)}",
+                 "        else:",
+                 f"            s = s + {term('i', lo, hi)}"]
+    for _ in range(r.randint(1, 3)):
+        body.append(f"        s = s + {term('i', lo, hi)}")
+    if r.random() < 0.3:
+        body += ["        for j in range(1, n - 1):",
+                 f"            s = s + x[i] * {term('j', 1, 1)}"]
+    header = (f"    for i in range({lo}, n - {hi}):" if r.random() < 0.5
+              else f"    for i in range(n - {hi} - 1, {lo} - 1, -1):")
+    lines = ["import numpy as np", "", "", "def prog(x, w):", "    n = x.shape[0]",
+             "    s = 0.0", header] + body + ["    return s", ""]
+    return "\n".join(lines)
+
+
+def _load(text, directory):
+    import hashlib
+    import importlib.util
+    import sys
+    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
+    path = directory / f"stencil_{digest}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(f"stencil_{digest}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.prog
+
+
+def check_random_stencil(tmp_path_factory, seed, point, compiled):
+    import random
+    from hypothesis import assume
+    text = stencil_program(random.Random(seed))
+    prog = _load(text, tmp_path_factory.getbasetemp())
+    rng = np.random.default_rng(point)
+    args = (rng.uniform(-1.0, 1.0, int(rng.integers(2, 8))), float(rng.uniform(-1.0, 1.0)))
+    numeric = [numeric_gradient(prog, args, k) for k in range(2)]
+    coarse = [numeric_gradient(prog, args, k, step=2e-6) for k in range(2)]
+    assume(all(np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(numeric, coarse)))
+    df = adjit.grad(prog, wrt=(0, 1), jit=True if compiled else None)
+    if compiled:
+        grads = df(*args)
+    else:
+        _, grads = df._specialised(list(args), False)._python(np.copy(args[0]), args[1])
+    for g, expected in zip(grads, numeric):
+        assert_close(g, expected, context=f"at {args}\n{text}\n{df.source_for(*args)}")
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
+def test_random_stencils_regrouped_as_python(tmp_path_factory, seed, point):
+    check_random_stencil(tmp_path_factory, seed, point, compiled=False)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
+def test_random_stencils_regrouped_compiled(tmp_path_factory, seed, point):
+    check_random_stencil(tmp_path_factory, seed, point, compiled=True)
