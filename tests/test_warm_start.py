@@ -228,6 +228,10 @@ def test_key_covers_adjit_code_options_and_values(tmp_path, monkeypatch):
             return np.sin(x) * K * n
         def uses_array(x):
             return x * DATA[0]
+        import adjit
+        @adjit.grad
+        def decorated(x):
+            return np.sin(x)
         """)
 
     def digest(func=user.f, wrt=("x",), ranks=None, with_value=True):
@@ -265,6 +269,8 @@ def test_key_covers_adjit_code_options_and_values(tmp_path, monkeypatch):
     assert base != digest()
     monkeypatch.setattr(warm, "_adjit_digest", lambda: "another adjit")
     assert base != digest()
+    # the decorator is not part of what is transformed
+    assert digest(func=user.decorated.__wrapped__, wrt=("x",)) is not None
     # a global that is not a number, a type, a module or a function: no key at all
     assert digest(func=user.uses_array) is None
 

@@ -81,6 +81,12 @@ def _chains(tree, params):
     return found
 
 
+# Names the compiler may write itself (control lowering writes `len` and `range`)
+# and resolve in the function's namespace, and the modules it spells calls with.
+_ALWAYS = ("np", "numpy", "math", "len", "range", "enumerate", "zip", "reversed", "float", "int",
+           "bool", "abs", "min", "max", "sum")
+
+
 class _Describer:
     """Describes functions and the values their names denote, for `key`."""
 
@@ -103,8 +109,9 @@ class _Describer:
         args = fdef.args
         params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        fdef.decorator_list = []            # as `transform.source` drops them
         chains = _chains(fdef, params)
-        chains |= {(n,) for n in ("np", "numpy", "math")}
+        chains |= {(n,) for n in _ALWAYS}
         chains |= {(n,) for n in namespace if n in builtins.__dict__ and not n.startswith("__")}
         names = {}
         for chain in sorted(chains):
