@@ -296,3 +296,46 @@ def test_random_stencils_regrouped_as_python(tmp_path_factory, seed, point):
 @given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
 def test_random_stencils_regrouped_compiled(tmp_path_factory, seed, point):
     check_random_stencil(tmp_path_factory, seed, point, compiled=True)
+
+
+def shifted_sum(x, w):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2 * w)
+
+
+def test_adds_at_one_slice_are_merged():
+    """Two adds into `bx[:-1]` with nothing between that uses `bx` become one."""
+    df = gradient(shifted_sum, "numba", ("x", "w"))
+    for n in (2, 3, 6):
+        x, w = rng.normal(size=n), float(rng.normal())
+        gx, gw = df(x.copy(), w)
+        assert_close(gx, numeric_gradient(shifted_sum, (x, w), 0))
+        assert_close(gw, numeric_gradient(shifted_sum, (x, w), 1))
+    special = df.source_for(np.ones(4), 1.0)
+    assert special.count("add_at(bx, slice(None, -1, None)") == 1, special
+    assert df.source.count("add_at(bx, slice(None, -1, None)") == 2, df.source
+
+
+def merged(text):
+    import ast
+
+    import gast
+
+    from adjit.transform import accumulate, emit
+    fdef = gast.parse(text).body[0]
+    accumulate.accumulate(fdef, {})
+    return ast.unparse(emit.to_ast(fdef))
+
+
+def test_merging_stops_where_the_array_is_used_or_the_index_changes():
+    text = merged(
+        "def f(bx, e, k):\n"
+        "    bx = add_at(bx, k, e)\n"
+        "    bx = add_at(bx, k, 2.0 * e)\n"          # merged with the first
+        "    y = bx[0]\n"                             # uses bx: no merge across
+        "    bx = add_at(bx, k, y)\n"
+        "    k = k + 1\n"                             # the index changes: no merge across
+        "    bx = add_at(bx, k, e)\n"
+        "    bx = add_at(bx, k + 1, e)\n"             # another index
+        "    return bx\n")
+    assert text.count("add_at(") == 4, text
+    assert "bx = add_at(bx, k, bx_part1 + 2.0 * e)" in text, text

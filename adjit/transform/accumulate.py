@@ -23,6 +23,9 @@ changes. Two regroupings, for an array whose elements are numbers:
 A sum is added after the loop only where it is not zero: a zero sum means the
 loop may not have run, and then its index may not be valid.
 
+Adds at one index in straight-line code are merged into one add of their sum
+(`merge`): an array expression then makes one temporary, not one per add.
+
 Runs on a specialised adjoint (`pipeline`), where ranks are known: a sum is a
 number, so the array's rank must equal the number of indices.
 """
@@ -100,8 +103,38 @@ class _Accumulator:
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     setattr(stmt, field, self.block(getattr(stmt, field)))
+        self.merge(out)
         stmts[:] = out
         return stmts
+
+    def merge(self, stmts):
+        """Adds at one index, in one block, with nothing between that uses the array or
+        changes the index, become one add of the sum: `bx = add_at(bx, s, e1)` ...
+        `bx = add_at(bx, s, e2)` becomes `bx_part1 = e1` ... `bx = add_at(bx, s, bx_part1
+        + e2)`, and fusion inlines the part where it may: one pass over the elements, and
+        one temporary array fewer."""
+        for k, stmt in enumerate(stmts):
+            if not (_is_add(stmt) and _pure(_index(stmt))):
+                continue
+            array, index = stmt.targets[0].id, _index(stmt)
+            reads = names_in(index)
+            for later in stmts[k + 1:]:
+                if (_is_add(later) and later.targets[0].id == array
+                        and gast.dump(_index(later)) == gast.dump(index)):
+                    part = self.fresh_part(array)
+                    stmts[k] = assign(part, stmt.value.args[2], like=stmt)
+                    later.value.args[2] = gast.BinOp(left=name(part), op=gast.Add(),
+                                                     right=later.value.args[2])
+                    break
+                if array in names_in(later) or reads & _assigned([later]):
+                    break
+
+    def fresh_part(self, array):
+        k = 1
+        while f"{array}_part{k}" in self.taken:
+            k += 1
+        self.taken.add(f"{array}_part{k}")
+        return f"{array}_part{k}"
 
     def loop(self, loop):
         """Regroup `loop`'s adds, in place; the statements to put before and after it."""
@@ -285,10 +318,18 @@ def _count(stmts, target):
 
 
 def _pure(expr):
-    """An index made of names, numbers and arithmetic: the same value wherever its names are."""
-    return all(isinstance(n, (gast.Name, gast.Constant, gast.Tuple, gast.BinOp, gast.UnaryOp,
-                              gast.expr_context, gast.operator, gast.unaryop))
-               for n in walk(expr))
+    """An index made of names, numbers, arithmetic and `slice(...)`: the same value
+    wherever its names are."""
+    for node in walk(expr):
+        if isinstance(node, gast.Call):
+            if not (isinstance(node.func, gast.Name) and node.func.id == "slice"
+                    and not node.keywords):
+                return False
+        elif not isinstance(node, (gast.Name, gast.Constant, gast.Tuple, gast.BinOp,
+                                   gast.UnaryOp, gast.expr_context, gast.operator,
+                                   gast.unaryop)):
+            return False
+    return True
 
 
 def _jumps(stmts):
