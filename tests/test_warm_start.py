@@ -79,9 +79,11 @@ def _run(tmp_path, cache_dir, which):
 def test_warm_process_loads_without_refreshing_numba(tmp_path):
     (tmp_path / "user.py").write_text(USER)
     cache_dir = tmp_path / "cache"
+    code = _adjit_code()
     cold = _run(tmp_path, cache_dir, "cold")
     assert cold["misses"] >= 1 and cold["refreshes"] >= 1
     warm = _run(tmp_path, cache_dir, "warm")
+    _same_adjit_code(code)
     assert warm["hits"] >= 1 and warm["misses"] == 0
     # Loading machine code does not make Numba load its implementations; the
     # user's own compilation afterwards does, and works.

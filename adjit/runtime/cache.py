@@ -45,6 +45,7 @@ __all__ = [
     "clear",
     "size_bytes",
     "count",
+    "count_warm",
     "read_entry",
     "write_entry",
 ]
@@ -334,6 +335,14 @@ def count() -> "tuple[int, int]":
     if pycache.is_dir() and not pycache.is_symlink():
         numba_files = sum(1 for name in os.listdir(pycache) if name.endswith((".nbi", ".nbc")))
     return modules, numba_files
+
+
+def count_warm() -> int:
+    """Return how many warm-start entries (``warm_<64 hex digits>.json``) the cache holds."""
+    directory = cache_dir()
+    if directory is None:
+        return 0
+    return sum(1 for e in directory.iterdir() if _WARM.fullmatch(e.name))
 
 
 def size_bytes() -> int:
