@@ -17,6 +17,11 @@ compiling the same function at once never see a partial module, and a module
 file found cut short or garbled is rewritten together with its stale Numba
 cache. ``clear()`` (``python -m adjit cache clear``) empties the cache; nothing
 else removes anything from it.
+
+Beside the modules, ``warm_<sha256>.json`` entries (``write_entry``, checksummed)
+map everything a transform depends on to the module it generated, so that a
+new process finds a gradient's module without transforming the function again
+(``runtime.warm``).
 """
 
 import atexit
