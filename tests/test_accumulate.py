@@ -107,6 +107,22 @@ def nested(x):
     return s
 
 
+def tail_sum(x, w):
+    return np.sum(x[1:]) + np.sum(x[:-1] * w) + np.sum((x[1:] - w) ** 2)
+
+
+def plain_sum(x):
+    return np.sum(x) + np.sum(np.sin(x))
+
+
+def rows_sum(m, w):
+    return np.sum(m[1:] ** 2 * w) + np.mean(m[:-1] * m[1:])
+
+
+def two_sums(x):
+    return np.sum(x[1:] ** 2) * np.sum(np.cos(x[:-1]))
+
+
 rng = np.random.default_rng(7)
 
 
@@ -131,6 +147,11 @@ CASES = [
     (column, lambda: (rng.normal(size=(4, 4)), 2), ("m",), True),
     (strided, vector(7), ("x",), True),
     (nested, vector(5), ("x",), True),
+    (tail_sum, lambda: (rng.normal(size=5), float(rng.normal())), ("x", "w"), False),
+    (tail_sum, lambda: (rng.normal(size=1), float(rng.normal())), ("x", "w"), False),
+    (plain_sum, vector(4), ("x",), False),
+    (rows_sum, lambda: (rng.normal(size=(4, 3)), float(rng.normal())), ("m", "w"), False),
+    (two_sums, vector(5), ("x",), False),
 ]
 GRADS = {}
 
@@ -168,7 +189,7 @@ def test_regrouped_only_where_it_may_be(case):
     df = gradient(func, "numba", wrt)
     special = df.source_for(*make())
     assert ("_sum = 0.0" in special) == regrouped, special
-    assert "_sum" not in df.source      # the general module does not know ranks
+    assert "_sum = 0.0" not in df.source      # the general module does not know ranks
 
 
 def test_a_stencil_adds_each_element_once_a_step():
@@ -339,3 +360,24 @@ def test_merging_stops_where_the_array_is_used_or_the_index_changes():
         "    return bx\n")
     assert text.count("add_at(") == 4, text
     assert "bx = add_at(bx, k, bx_part1 + 2.0 * e)" in text, text
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_a_sum_s_gradient_is_spread_by_the_add_it_goes_to():
+    """The adjoint of np.sum spreads the seed over an array; where that array is only
+    added into another (through elementwise arithmetic), the add spreads the number."""
+    df = gradient(rosenbrock, "numba", ("x",))
+    for n in (2, 5):
+        x = rng.normal(size=n)
+        assert_close(df(x.copy())[0], numeric_gradient(rosenbrock, (x,), 0))
+    assert "broadcast_like" not in df.source_for(np.ones(4)), df.source_for(np.ones(4))
+    assert "broadcast_like(bresult, " in df.source
+    means = gradient(rows_sum, "numba", ("m", "w")).source_for(np.ones((4, 3)), 1.0)
+    assert "bresult / size_of(" in means, means
+    # still spread where a sum reads it (d/dw), or where it is the gradient itself
+    tails = gradient(tail_sum, "numba", ("x", "w")).source_for(np.ones(4), 1.0)
+    assert "broadcast_like(bresult, item1) * 2" in tails, tails
+    assert "broadcast_like" in gradient(plain_sum, "numba", ("x",)).source_for(np.ones(4))

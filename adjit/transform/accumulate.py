@@ -46,8 +46,95 @@ def accumulate(fdef, ranks):
     """Regroup the adds of `fdef`'s loops into sums, in place. `ranks`: the number of
     dimensions of the primal names, where known (`shapes.ranks`)."""
     ranks = _adjoint_ranks(fdef, ranks)
+    _spread_late(fdef)
     _Accumulator(ranks, names_in(fdef)).block(fdef.body)
     return fdef
+
+
+_ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.USub, gast.UAdd)
+
+
+def _spread_late(fdef):
+    """`broadcast_like(s, w)` (the adjoint of a sum: `s` spread over `w`'s shape) whose
+    value goes only through elementwise arithmetic into an add into an array, directly
+    or through names read only so in turn, becomes `s`. The add spreads the value over
+    the elements it adds to anyway (elementwise arithmetic commutes with spreading), so
+    the numbers are the same, and no array is made for it (rosenbrock_vec: one array of
+    8 MB fewer)."""
+    parents, owners, definitions = {}, {}, {}
+    for stmt in walk(fdef):
+        if isinstance(stmt, gast.stmt):
+            for child in gast.iter_child_nodes(stmt):
+                if isinstance(child, gast.expr):
+                    for node in walk(child):
+                        owners[id(node)] = stmt
+                        for inner in gast.iter_child_nodes(node):
+                            parents[id(inner)] = node
+        if isinstance(stmt, gast.Name) and isinstance(stmt.ctx, (gast.Store, gast.Param)):
+            definitions[stmt.id] = definitions.get(stmt.id, 0) + 1
+    reads = {}
+    for node in walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            reads.setdefault(node.id, []).append(node)
+    params = {a.id for a in fdef.args.args}
+    memo = {}
+
+    def spread_added(node):
+        """Whether the value of `node` (an expression in an assignment) is only added
+        into an array, through elementwise arithmetic, directly or by names."""
+        stmt = owners.get(id(node))
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            return False
+        current = node
+        while current is not stmt.value:
+            parent = parents[id(current)]
+            if parent is stmt.value and _is_add(stmt) and current is parent.args[2]:
+                return True     # the value an add spreads over its elements
+            if not (isinstance(parent, (gast.BinOp, gast.UnaryOp))
+                    and isinstance(parent.op, _ELEMENTWISE)):
+                return False
+            current = parent
+        return added_only(stmt.targets[0].id)
+
+    def added_only(v):
+        if v not in memo:
+            memo[v] = False     # while deciding: a cycle is not safe
+            memo[v] = (bool(reads.get(v)) and definitions.get(v) == 1
+                       and all(spread_added(node) for node in reads[v]))
+        return memo[v]
+
+    for call in [n for n in walk(fdef) if isinstance(n, gast.Call)]:
+        if not (isinstance(call.func, gast.Name) and call.func.id == "broadcast_like"
+                and len(call.args) == 2 and isinstance(call.args[0], gast.Name)
+                and spread_added(call)):
+            continue
+        stmt, spread = owners[id(call)], call.args[0].id
+        if call is stmt.value and spread in params and definitions.get(spread) == 1:
+            for node in reads[stmt.targets[0].id]:     # read the parameter itself
+                node.id = spread
+            _drop(fdef.body, stmt)
+        else:
+            _replace(stmt if call is stmt.value else parents[id(call)], call, name(spread))
+
+
+def _replace(parent, old, new):
+    for field, value in gast.iter_fields(parent):
+        if value is old:
+            setattr(parent, field, new)
+        elif isinstance(value, list):
+            value[:] = [new if item is old else item for item in value]
+
+
+def _drop(stmts, dead):
+    for k, stmt in enumerate(stmts):
+        if stmt is dead:
+            del stmts[k]
+            return True
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and _drop(inner, dead):
+                return True
+    return False
 
 
 def _adjoint_ranks(fdef, known):
@@ -428,5 +515,6 @@ def _add(array, index, value, like):
 def _add_if_nonzero(array, index, total, like):
     test = gast.Compare(left=name(total), ops=[gast.NotEq()],
                         comparators=[gast.Constant(value=0.0, kind=None)])
-    stmt = gast.If(test=test, body=[_add(array, copy.deepcopy(index), name(total), like)], orelse=[])
+    add = _add(array, copy.deepcopy(index), name(total), like)
+    stmt = gast.If(test=test, body=[add], orelse=[])
     return gast.copy_location(stmt, like)
