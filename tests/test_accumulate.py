@@ -14,6 +14,7 @@ import pytest
 
 import adjit
 from fd import assert_close, numeric_gradient
+from program_gen import load_module
 
 MODES = {"python": False, "numba": True}
 
@@ -269,25 +270,11 @@ def stencil_program(r):
     return "\n".join(lines)
 
 
-def _load(text, directory):
-    import hashlib
-    import importlib.util
-    import sys
-    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-    path = directory / f"stencil_{digest}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(f"stencil_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.prog
-
-
 def check_random_stencil(tmp_path_factory, seed, point, compiled):
     import random
     from hypothesis import assume
     text = stencil_program(random.Random(seed))
-    prog = _load(text, tmp_path_factory.getbasetemp())
+    prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="stencil").prog
     rng = np.random.default_rng(point)
     args = (rng.uniform(-1.0, 1.0, int(rng.integers(2, 8))), float(rng.uniform(-1.0, 1.0)))
     numeric = [numeric_gradient(prog, args, k) for k in range(2)]

@@ -1,9 +1,6 @@
 """Random array programs (broadcasting, reductions, loops, branches) against finite differences."""
 
-import hashlib
-import importlib.util
 import random
-import sys
 import warnings
 
 import numpy as np
@@ -13,17 +10,7 @@ from hypothesis import strategies as st
 import adjit
 from array_program_gen import source
 from fd import assert_close, numeric_gradient
-
-
-def load(text, directory):
-    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-    path = directory / f"array_prog_{digest}.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(f"array_prog_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.prog
+from program_gen import load_module
 
 
 def inputs(seed):
@@ -34,7 +21,7 @@ def inputs(seed):
 
 def check(tmp_path_factory, seed, point, jit):
     text = source(random.Random(seed))
-    prog = load(text, tmp_path_factory.getbasetemp())
+    prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="array_prog").prog
     args = inputs(point)
     assume(np.isfinite(prog(*args)))
     numeric = [numeric_gradient(prog, args, i) for i in range(3)]

@@ -1,4 +1,4 @@
-"""Sums in registers for what a loop adds into an adjoint array.
+"""Fewer passes over adjoint arrays: sums in registers, merged adds, late spreading.
 
 A loop's reverse adds its gradients into adjoint arrays one element at a time:
 `bx = add_at(bx, i, ...)`, `bx = add_at(bx, add4, ...)` with `add4 = i + 1`.
@@ -13,18 +13,21 @@ changes. Two regroupings, for an array whose elements are numbers:
 
 - An element at an index the loop does not change (`bpos[i, 0]` in a loop over
   `j`) is summed in a number (`bpos_i_0_sum`) and added once, after the loop.
-- Elements at the loop counter plus constants (`bx[i]` and `bx[i + 1]`, a loop
-  of step 1 or -1, adds in its body itself, not under a branch or inner loop)
-  are summed in a window of numbers that slides with the counter
+- Elements at a position plus constants (`bx[i]` and `bx[i + 1]`; the position
+  is the counter of a loop of step 1 or -1, or a name set to an invariant plus
+  or minus it) are summed in a window of numbers that slides with the position
   (`bx_i_sum`, `bx_i_plus_1_sum`): each element is added once, when its last
   gradient has arrived; what is still in the window after the loop is added
-  then.
+  then. The element completed each step must be one the body adds to at every
+  step, not only under a branch: elsewhere its index might not be valid.
 
 A sum is added after the loop only where it is not zero: a zero sum means the
 loop may not have run, and then its index may not be valid.
 
-Adds at one index in straight-line code are merged into one add of their sum
-(`merge`): an array expression then makes one temporary, not one per add.
+In straight-line code, adds at one index are merged into one add of their sum
+(`merge`), and the adjoint of a sum is spread over an array only where
+something needs the array, not where an add spreads it anyway
+(`_spread_late`): an array expression then makes fewer temporaries.
 
 Runs on a specialised adjoint (`pipeline`), where ranks are known: a sum is a
 number, so the array's rank must equal the number of indices.
@@ -43,8 +46,8 @@ _IN_PLACE = ("add_at", "zero_at")                                  # giving the 
 
 
 def accumulate(fdef, ranks):
-    """Regroup the adds of `fdef`'s loops into sums, in place. `ranks`: the number of
-    dimensions of the primal names, where known (`shapes.ranks`)."""
+    """Regroup the adds of `fdef`, in place. `ranks`: the number of dimensions of the
+    primal names, where known (`shapes._ranks`)."""
     ranks = _adjoint_ranks(fdef, ranks)
     _spread_late(fdef)
     _Accumulator(ranks, names_in(fdef)).block(fdef.body)
