@@ -72,6 +72,7 @@ def generate(fdef, namer, active, wrt, results, op_primitive, single_result=Fals
     generator.exempt = set(results) if single_result else set()
     generator.writes = writes if writes is not None else Writes({}, [], set(), {})
     generator.shapes = shapes.infer(fdef, op_primitive, ranks)
+    generator.elements = shapes.element_writes(fdef, ranks)
     generator.callee = callee
     generator.with_value = with_value
     return generator.function(fdef)
@@ -656,7 +657,11 @@ class _Generator:
             if isinstance(value, gast.Name) and value.id in self.active:
                 g = self.namer.temp("g")
                 out.append(assign(g, call("grad_at", name(b), _index_value(index))))
-                out.append(self.accumulate(value.id, call("unbroadcast", name(g), name(value.id))))
+                if id(stmt) in self.elements and self.shapes.get(value.id) == shapes.SCALAR:
+                    out.append(self.accumulate(value.id, name(g)))  # a number into one element
+                else:
+                    out.append(self.accumulate(value.id, call("unbroadcast", name(g),
+                                                              name(value.id))))
             out.append(assign(b, call("zero_at", name(b), _index_value(index))))
         if array not in self.suppressed:
             undo = call("undo_write", name(self.writes.logs[array]), name(array),

@@ -83,6 +83,16 @@ def infer(fdef, op_primitive, ranks=None):
     return {name: (None if shape == UNSET else shape) for name, shape in shapes.items()}
 
 
+def element_writes(fdef, ranks=None):
+    """The writes `a[i] = v` of `fdef` (ids of their statements) that certainly write
+    one element: an integer index per dimension of `a`, whose rank is known from
+    `ranks` (see `infer`)."""
+    known = _ranks(fdef, ranks or {})
+    return {id(node) for node in gast.walk(fdef)
+            if isinstance(node, gast.Assign) and written_array(node)
+            and _rank(node.targets[0], known) == 0}
+
+
 OPERATORS = (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)
 
 
