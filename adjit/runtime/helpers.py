@@ -180,7 +180,7 @@ def undo_log(array):
 def log_write(log, array, index):
     """Save the elements `array[index] = ...` is about to overwrite; returns the log.
 
-    Compiled, the log is flat positions and old values in arrays that double
+    Compiled, the log is flat positions and old values in arrays that grow
     when full."""
     for part in index if isinstance(index, tuple) else (index,):
         if isinstance(part, np.ndarray) and part.dtype.kind != "b":

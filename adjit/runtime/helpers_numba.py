@@ -314,11 +314,11 @@ def _undo_log_code(array):
     log = types.BaseTuple.from_types(parts)
 
     def codegen(context, builder, sig, args):
-        sixteen, one = (context.get_constant(types.intp, n) for n in (16, 1))
+        sixteen, two = (context.get_constant(types.intp, n) for n in (16, 2))
         where = _empty_nd_impl(context, builder, parts[0], [sixteen])
         old = _empty_nd_impl(context, builder, parts[1], [sixteen])
-        count = _empty_nd_impl(context, builder, parts[2], [one])
-        cgutils.memset(builder, count.data, count.itemsize, 0)
+        count = _empty_nd_impl(context, builder, parts[2], [two])
+        cgutils.memset(builder, count.data, builder.mul(count.itemsize, count.nitems), 0)
         return context.make_tuple(builder, log, [where._getvalue(), old._getvalue(),
                                                  count._getvalue()])
     return log, (array,), codegen
@@ -589,12 +589,15 @@ def _ndim(x):
 
 
 # ---- undo logs for writes into arrays ------------------------------------
-# A log is (positions, old values, [count]): the flat positions of the
-# elements overwritten and what they held, in arrays that grow when full.
+# A log is (entries, old values, counts), counts being [entries, values] used. An
+# entry is the flat position of an element overwritten, whose old value is the next
+# in `old`; or, for a whole array saved at once (`log_all`), ~size (negative), the
+# array's elements being the next `size` old values (no position stored per element,
+# and one copy puts them back). Both arrays grow when full.
 # Arrays written into are C-contiguous (made by adjit's copies, NumPy
 # constructors or arithmetic), so `reshape(size)` views their elements.
 # `undo_log` and `log_height` are written as code (above); the others are
-# compiled once per type, with `_log_room` (growing) and `_log_pop` shared.
+# compiled once per type, with `_log_room` (growing) shared.
 
 def _is_element(array, index):
     """Whether `array[index]` is one element: an integer per dimension."""
@@ -605,21 +608,63 @@ def _is_element(array, index):
     return False
 
 
+def _move(dst, start, src, first, m):
+    """In Numba only: `dst[start:start + m] = src[first:first + m]`, for 1-D arrays."""
+    dst[start:start + m] = src[first:first + m]
+
+
+@_lowered(_move)
+def _move_code(dst, start, src, first, m):
+    # (one `memmove` for C-contiguous arrays of one dtype: a loop of `a[i] = b[j]` checks
+    # each index's sign, which keeps LLVM from vectorising it, and a slice copy costs
+    # seconds to compile)
+    if not all(_is_array(a) and a.ndim == 1 and a.layout == "C" for a in (dst, src)) \
+            or dst.dtype != src.dtype \
+            or not all(isinstance(i, types.Integer) for i in (start, first, m)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        to = make_array(sig.args[0])(context, builder, args[0])
+        of = make_array(sig.args[2])(context, builder, args[2])
+        start, first, m = (context.cast(builder, args[k], sig.args[k], types.intp)
+                           for k in (1, 3, 4))
+        size = context.get_abi_sizeof(context.get_data_type(sig.args[0].dtype))
+        cgutils.raw_memmove(builder, builder.gep(to.data, [start]),
+                            builder.gep(of.data, [first]), m, size)
+        return context.get_dummy_value()
+    start, first, m = (types.unliteral(t) for t in (start, first, m))
+    return types.none, (dst, start, src, first, m), codegen
+
+
+@overload(_move)
+def _move_other(dst, start, src, first, m):
+    if _is_array(dst) and _is_array(src):
+        def impl(dst, start, src, first, m):
+            for k in range(m):
+                dst[start + k] = src[first + k]
+        return impl
+
+
 @register_jitable
-def _log_room(log, m):
-    """`log`, with room for `m` more entries: new arrays, eight times as long, if full
-    (pages never written cost nothing: growing eightfold copies and faults in fewer)."""
+def _grown(stack, used, m):
+    """`stack` if it has room for `m` more than its first `used` items, else a copy of
+    those in a new array twice as long and `m` more (a log of a few megabytes comes
+    back from the allocator warm from the last call; one eight times as long came
+    from the system each time, its pages faulted in afresh)."""
+    if used + m <= stack.shape[0]:
+        return stack
+    bigger = _empty(2 * stack.shape[0] + m, stack.dtype)
+    _move(bigger, 0, stack, 0, used)
+    return bigger
+
+
+@register_jitable
+def _log_room(log, entries, values):
+    """`log`, with room for `entries` more entries and `values` more old values."""
     where, old, count = log
-    n = count[0]
-    if n + m <= where.shape[0]:
+    if count[0] + entries <= where.shape[0] and count[1] + values <= old.shape[0]:
         return log
-    size = 8 * where.shape[0] + m
-    bigger_where = _empty(size, np.int64)
-    bigger_old = _empty(size, old.dtype)
-    for j in range(n):          # (loops compile much faster than slice copies)
-        bigger_where[j] = where[j]
-        bigger_old[j] = old[j]
-    return (bigger_where, bigger_old, count)
+    return (_grown(where, count[0], entries), _grown(old, count[1], values), count)
 
 
 def _flat(array):
@@ -651,17 +696,6 @@ def _flat_other(array):
         return lambda array: array.reshape(array.size)
 
 
-@register_jitable
-def _log_pop(log, array, m):
-    """Put back the last `m` elements `log` saved from `array`."""
-    where, old, count = log
-    flat = _flat(array)
-    n = count[0]
-    for j in range(n - 1, n - m - 1, -1):
-        flat[where[j]] = old[j]
-    count[0] = n - m
-
-
 @functools.lru_cache(maxsize=None)
 def _log_element(ndim, tuple_index):
     """`log_write` of one element of an array of `ndim` dimensions: its flat position
@@ -671,12 +705,12 @@ def _log_element(ndim, tuple_index):
         lines += [f"    i = index[{d}]" if tuple_index else "    i = index",
                   "    if i < 0:", f"        i += array.shape[{d}]",
                   f"    pos = pos * array.shape[{d}] + i"]
-    lines += ["    log = _log_room(log, 1)",
+    lines += ["    log = _log_room(log, 1, 1)",
               "    where, old, count = log",
-              "    n = count[0]",
-              "    where[n] = pos",
-              "    old[n] = array[index]",
-              "    count[0] = n + 1",
+              "    where[count[0]] = pos",
+              "    old[count[1]] = array[index]",
+              "    count[0] += 1",
+              "    count[1] += 1",
               "    return log"]
     namespace = {"_log_room": _log_room}
     exec("\n".join(lines), namespace)
@@ -687,7 +721,7 @@ def _log_element(ndim, tuple_index):
 def _undo_log(array):
     if _is_array(array):
         dtype = array.dtype
-        return lambda array: (_empty(16, np.int64), _empty(16, dtype), _zeros(1, np.int64))
+        return lambda array: (_empty(16, np.int64), _empty(16, dtype), _zeros(2, np.int64))
 
 
 @overload(helpers.log_write)
@@ -704,14 +738,15 @@ def _log_write(log, array, index):
     def region(log, array, index):
         positions = np.ravel(np.arange(array.size).reshape(array.shape)[index])
         m = positions.shape[0]
-        log = _log_room(log, m)
+        log = _log_room(log, m, m)
         where, old, count = log
         flat = _flat(array)
-        n = count[0]
+        n, v = count[0], count[1]
         for j in range(m):
             where[n + j] = positions[j]
-            old[n + j] = flat[positions[j]]
+            old[v + j] = flat[positions[j]]
         count[0] = n + m
+        count[1] = v + m
         return log
     return region
 
@@ -721,14 +756,12 @@ def _log_all(log, array):
     if _is_array(array):
         def impl(log, array):
             m = array.size
-            log = _log_room(log, m)
+            log = _log_room(log, 1, m)
             where, old, count = log
-            flat = _flat(array)
-            n = count[0]
-            for j in range(m):
-                where[n + j] = j
-                old[n + j] = flat[j]
-            count[0] = n + m
+            _move(old, count[1], _flat(array), 0, m)
+            where[count[0]] = ~m
+            count[0] += 1
+            count[1] += m
             return log
         return impl
 
@@ -738,8 +771,20 @@ def _undo_write(log, array, index):
     if not _is_array(array):
         return None
     if _is_element(array, index):
-        return lambda log, array, index: _log_pop(log, array, 1)
-    return lambda log, array, index: _log_pop(log, array, array[index].size)
+        def element(log, array, index):
+            where, old, count = log
+            n, v = count[0] - 1, count[1]
+            pos = where[n]
+            if pos >= 0:
+                v -= 1
+                _flat(array)[pos] = old[v]
+            else:           # (a whole array: not logged just before an element's write)
+                v -= ~pos
+                _move(_flat(array), 0, old, v, ~pos)
+            count[0] = n
+            count[1] = v
+        return element
+    return lambda log, array, index: helpers.undo_to(log, array, log[2][0] - array[index].size)
 
 
 @overload(helpers.log_height)
@@ -753,10 +798,17 @@ def _undo_to(log, array, height):
         def impl(log, array, height):
             where, old, count = log
             flat = _flat(array)
-            n = count[0]
-            for j in range(n - 1, height - 1, -1):
-                flat[where[j]] = old[j]
+            v = count[1]
+            for j in range(count[0] - 1, height - 1, -1):
+                pos = where[j]
+                if pos >= 0:
+                    v -= 1
+                    flat[pos] = old[v]
+                else:
+                    v -= ~pos
+                    _move(flat, 0, old, v, ~pos)
             count[0] = height
+            count[1] = v
         return impl
 
 
