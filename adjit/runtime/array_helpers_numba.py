@@ -13,6 +13,7 @@ from numba.np import numpy_support
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import array_helpers
+from .helpers_numba import _empty, _filled, _flat, _zeros
 
 
 def _is_array(t):
@@ -42,11 +43,12 @@ def _reshape_to(x, shape, *more):
 
 # ---- reductions over axes ---------------------------------------------------
 # Numba's `np.sum` and friends take no `keepdims` and no tuple of axes. Here a
-# reduction of `x` over `axis` maps each element of `x` (in C order) to the flat
-# position of its group in the result (`_groups`), folds the elements into
-# their groups, and reshapes. The number of dimensions reduced is known when
-# compiling (an int axis: 1; a tuple: its length; None: all), `keepdims` is a
-# constant, so the result's type is too; the axis values may be run-time ints.
+# reduction of `x` over `axis` visits the elements of `x` in C order, finds the
+# flat position of each one's group in the result and folds it in (`_kernel`
+# below). The number of dimensions reduced is known when compiling (an int
+# axis: 1; a tuple: its length; None: all), `keepdims` is a constant, so the
+# result's type is too; the axis values may be run-time ints. (`_mask` and
+# `_groups` serve the tangents in `helpers_numba`, which group elements so.)
 
 def _is_none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
@@ -65,7 +67,10 @@ def _static_bool(t):
 
 @register_jitable
 def _mask_all(ndim, axis):
-    return np.ones(ndim, np.bool_)
+    mask = _empty(ndim, np.bool_)
+    for d in range(ndim):
+        mask[d] = True
+    return mask
 
 
 @register_jitable
@@ -73,14 +78,14 @@ def _mask_int(ndim, axis):
     a = axis + ndim if axis < 0 else axis
     if a < 0 or a >= ndim:
         raise ValueError("axis is out of bounds for the array")
-    mask = np.zeros(ndim, np.bool_)
+    mask = _zeros(ndim, np.bool_)
     mask[a] = True
     return mask
 
 
 @register_jitable
 def _mask_tuple(ndim, axis):
-    mask = np.zeros(ndim, np.bool_)
+    mask = _zeros(ndim, np.bool_)
     for axis_ in axis:
         a = axis_ + ndim if axis_ < 0 else axis_
         if a < 0 or a >= ndim:
@@ -93,7 +98,7 @@ def _mask_tuple(ndim, axis):
 
 @register_jitable
 def _mask_empty(ndim, axis):
-    return np.zeros(ndim, np.bool_)
+    return _zeros(ndim, np.bool_)
 
 
 def _mask_of(axis):
@@ -143,8 +148,8 @@ def _groups(shape, reduced):
     """For each element of an array of `shape` in C order, the flat position of its group
     in the reduction; the shape kept (1 along reduced axes), as an array; how many groups."""
     ndim = len(shape)
-    kept = np.empty(ndim, np.intp)
-    steps = np.empty(ndim, np.intp)
+    kept = _empty(ndim, np.intp)
+    steps = _empty(ndim, np.intp)
     count = 1
     size = 1
     for d in range(ndim - 1, -1, -1):
@@ -152,7 +157,7 @@ def _groups(shape, reduced):
         steps[d] = 0 if reduced[d] else count
         count *= kept[d]
         size *= shape[d]
-    groups = np.empty(size, np.intp)
+    groups = _empty(size, np.intp)
     for i in range(size):
         rest = i
         f = 0
@@ -162,95 +167,6 @@ def _groups(shape, reduced):
             rest //= n
         groups[i] = f
     return groups, kept, count
-
-
-@register_jitable
-def _flat_array(x):
-    return np.ascontiguousarray(x).reshape(x.size)
-
-
-@register_jitable
-def _flat_scalar(x):
-    return np.full(1, x)
-
-
-@functools.lru_cache(maxsize=None)
-def _finisher(ndim, keep, left):
-    """A jitted `(flat, kept, reduced) -> result`: a scalar when no dimension is left."""
-    if keep:
-        return register_jitable(lambda flat, kept, reduced: flat.reshape(to_fixed_tuple(kept, ndim)))
-    if left == 0:
-        return register_jitable(lambda flat, kept, reduced: flat[0])
-    return register_jitable(
-        lambda flat, kept, reduced: flat.reshape(to_fixed_tuple(kept[~reduced], left)))
-
-
-@register_jitable
-def _fold_sum(flat, groups, count, out):
-    for i in range(flat.size):
-        out[groups[i]] += flat[i]
-    return out
-
-
-@register_jitable
-def _fold_prod(flat, groups, count, out):
-    out[:] = 1
-    for i in range(flat.size):
-        out[groups[i]] *= flat[i]
-    return out
-
-
-@register_jitable
-def _fold_max(flat, groups, count, out):
-    seen = np.zeros(count, np.bool_)
-    for i in range(flat.size):
-        f, v = groups[i], flat[i]
-        if not seen[f]:
-            out[f] = v
-            seen[f] = True
-        elif out[f] == out[f] and (v > out[f] or v != v):   # NaN wins, as in NumPy
-            out[f] = v
-    return out
-
-
-@register_jitable
-def _fold_min(flat, groups, count, out):
-    seen = np.zeros(count, np.bool_)
-    for i in range(flat.size):
-        f, v = groups[i], flat[i]
-        if not seen[f]:
-            out[f] = v
-            seen[f] = True
-        elif out[f] == out[f] and (v < out[f] or v != v):   # NaN wins, as in NumPy
-            out[f] = v
-    return out
-
-
-@register_jitable
-def _fold_mean(flat, groups, count, out):
-    _fold_sum(flat, groups, count, out)
-    return out / (flat.size // count)
-
-
-@register_jitable
-def _fold_var(flat, groups, count, out, ddof):
-    mean = _fold_mean(flat, groups, count, np.zeros(count))
-    for i in range(flat.size):
-        d = flat[i] - mean[groups[i]]
-        out[groups[i]] += d * d
-    return out / (flat.size // count - ddof)
-
-
-@register_jitable
-def _fold_std(flat, groups, count, out, ddof):
-    return np.sqrt(_fold_var(flat, groups, count, out, ddof))
-
-
-@register_jitable
-def _fold_norm(flat, groups, count, out):
-    for i in range(flat.size):
-        out[groups[i]] += flat[i] * flat[i]
-    return np.sqrt(out)
 
 
 def _result_dtype(x, kind):
@@ -265,142 +181,237 @@ def _result_dtype(x, kind):
     return numpy_support.as_dtype(dtype)
 
 
-_FOLDS = {"sum": _fold_sum, "prod": _fold_prod, "max": _fold_max, "min": _fold_min,
-          "mean": _fold_mean, "norm": _fold_norm}
+# Each reduction and each gradient's helper is one function, its loops written out for the
+# rank of `x` and the type of `axis` (`_kernel`): nested loops over `x` in C order (any
+# layout read in place), each element's group found as it goes (the reduced dimensions
+# `r0, r1, ...` are run-time bools), results written into arrays made by the allocation
+# intrinsics of `helpers_numba`. Compiling such a function compiles nothing else; the
+# version with `_groups`, `_mask` and `np.zeros` compiled about ten functions for each.
+# (`_mask` and `_groups` are left for the tangents in `helpers_numba`.)
+
+def _axis_kind(axis):
+    """"none", "int" or the length of a tuple of ints, for `axis`'s type; None: unsupported."""
+    if _is_none(axis):
+        return "none"
+    if isinstance(axis, types.Integer):
+        return "int"
+    if isinstance(axis, types.BaseTuple) and all(isinstance(t, types.Integer) for t in axis):
+        return len(axis)
+    return None
+
+
+def _reduced_count(ndim, kind):
+    """How many of `ndim` dimensions an axis of `kind` reduces."""
+    return ndim if kind == "none" else 1 if kind == "int" else kind
+
+
+def _axis_lines(ndim, kind):
+    """Lines setting `r{d}` (is dimension d reduced?) from `axis`, checked as NumPy does."""
+    if kind == "none":
+        return [f"    r{d} = True" for d in range(ndim)]
+    bounds = [f"    if a < 0 or a >= {ndim}:",
+              "        raise ValueError('axis is out of bounds for the array')"]
+    if kind == "int":
+        return ([f"    a = axis + {ndim} if axis < 0 else axis"] + bounds
+                + [f"    r{d} = a == {d}" for d in range(ndim)])
+    lines = [f"    r{d} = False" for d in range(ndim)]
+    for j in range(kind):
+        lines += [f"    a = axis[{j}]", f"    a = a + {ndim} if a < 0 else a"] + bounds
+        for d in range(ndim):
+            lines += [f"    if a == {d}:", f"        if r{d}:",
+                      "            raise ValueError(\"duplicate value in 'axis'\")",
+                      f"        r{d} = True"]
+    return lines
+
+
+def _kernel(params, ndim, kind, before, body, after, first=False):
+    """A function of `params` over the array `x` of `ndim` dimensions reduced over `axis`
+    (of `kind`). It sets `r{d}`, `s{d}` (x's shape), `k{d}` (the shape kept: 1 where
+    reduced), `count` (how many groups) and `nr` (how many elements each group has), runs
+    the lines `before`, then the loops of `_nest(ndim, body, first)`, then the lines
+    `after`. Lines are indented by 4."""
+    lines = [f"def kernel({params}):"] + _axis_lines(ndim, kind)
+    for d in range(ndim):
+        lines += [f"    s{d} = x.shape[{d}]", f"    k{d} = 1 if r{d} else s{d}"]
+    lines.append("    count = 1" + "".join(f" * k{d}" for d in range(ndim)))
+    lines.append("    nr = 1" + "".join(f" * (s{d} if r{d} else 1)" for d in range(ndim)))
+    lines += before + _nest(ndim, body, first) + after
+    namespace = {"np": np, "_empty": _empty, "_zeros": _zeros, "_flat": _flat,
+                 "to_fixed_tuple": to_fixed_tuple}
+    exec("\n".join(lines), namespace)
+    return namespace["kernel"]
+
+
+def _nest(ndim, body, first=False):
+    """Loops over `x` in C order running the lines `body` for each element, with `v` the
+    element, `p` its group's flat position, `q` its own (and `f`: is it its group's first
+    element, if `first`)."""
+    lines = ["    q = 0"]
+    indent = "    "
+    for d in range(ndim):
+        lines.append(f"{indent}for i{d} in range(s{d}):")
+        indent += "    "
+        lines.append(f"{indent}p{d} = " + (f"p{d - 1} * k{d} + " if d else "")
+                     + f"(0 if r{d} else i{d})")
+        if first:
+            lines.append(f"{indent}f{d} = " + (f"f{d - 1} and " if d else "")
+                         + f"(i{d} == 0 or not r{d})")
+    index = ", ".join(f"i{d}" for d in range(ndim))
+    lines += [f"{indent}p = p{ndim - 1}", f"{indent}v = x[{index}]"]
+    if first:
+        lines.append(f"{indent}f = f{ndim - 1}")
+    return lines + [indent + line[4:] for line in body] + [f"{indent}q += 1"]
+
+
+def _result_lines(ndim, kind, keep, dtype):
+    """Lines making `out`, the reduction's result (C order, zeros of `dtype`), and `o`,
+    its elements; after the loops, `_result_return(...)` returns it."""
+    left = ndim - _reduced_count(ndim, kind)
+    if keep:
+        shape = "(" + "".join(f"k{d}, " for d in range(ndim)) + ")"
+        return [f"    out = _zeros({shape}, result_type)", "    o = _flat(out)"]
+    if left == 0:
+        return ["    out = _zeros(1, result_type)", "    o = out"]
+    lines = [f"    dims = _empty({left}, np.intp)", "    j = 0"]
+    for d in range(ndim):
+        lines += [f"    if not r{d}:", f"        dims[j] = s{d}", "        j += 1"]
+    return lines + [f"    out = _zeros(to_fixed_tuple(dims, {left}), result_type)", "    o = _flat(out)"]
+
+
+def _result_return(ndim, kind, keep):
+    left = ndim - _reduced_count(ndim, kind)
+    return ["    return out[0]" if not keep and left == 0 else "    return out"]
+
+
+# The fold of each reduction: (lines before the loops, for each element, after the loops).
+# `o[p]` accumulates group p; divisions are `np.divide` (IEEE, as the array division:
+# 0/0 is nan, not ZeroDivisionError).
+_DIVIDE_BY_NR = ["    for k in range(count):", "        o[k] = np.divide(o[k], nr)"]
+_FOLDS = {
+    "sum": ([], ["    o[p] += v"], []),
+    "prod": (["    for k in range(count):", "        o[k] = 1"], ["    o[p] *= v"], []),
+    "max": ([], ["    if f:", "        o[p] = v",
+                 "    elif o[p] == o[p] and (v > o[p] or v != v):",   # NaN wins, as in NumPy
+                 "        o[p] = v"], []),
+    "min": ([], ["    if f:", "        o[p] = v",
+                 "    elif o[p] == o[p] and (v < o[p] or v != v):",
+                 "        o[p] = v"], []),
+    "mean": ([], ["    o[p] += v"], _DIVIDE_BY_NR),
+    "norm": ([], ["    o[p] += v * v"], ["    for k in range(count):",
+                                          "        o[k] = np.sqrt(o[k])"]),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _reducer(params, reduction, ndim, kind, keep, dtype):
+    """The reduction `reduction` of an array of `ndim` dimensions over an axis of `kind`,
+    with parameters `params`, as a function of its own (see `_kernel`)."""
+    made = _result_lines(ndim, kind, keep, dtype)
+    if reduction in ("var", "std"):
+        # the group means first, then the squared deviations from them
+        finish = "np.sqrt(np.divide(o[k], spread))" if reduction == "std" \
+            else "np.divide(o[k], spread)"
+        fn = _kernel(params, ndim, kind, made + _mean_lines(ndim),
+                     ["    d = v - mean[p]", "    o[p] += d * d"],
+                     ["    spread = nr - ddof", "    for k in range(count):",
+                      f"        o[k] = {finish}"] + _result_return(ndim, kind, keep))
+    else:
+        before, body, after = _FOLDS[reduction]
+        fn = _kernel(params, ndim, kind, made + before, body,
+                     after + _result_return(ndim, kind, keep),
+                     first=reduction in ("max", "min"))
+    fn.__globals__["result_type"] = dtype
+    return fn
+
+
+def _mean_lines(ndim):
+    """Lines setting `mean`, the float64 means of the groups of `x` (loops of their own)."""
+    return (["    mean = _zeros(count, np.float64)"] + _nest(ndim, ["    mean[p] += v"])
+            + ["    if nr != 0:", "        for k in range(count):",
+               "            mean[k] = mean[k] / nr"])
 
 
 def _reduction_typer(x, axis, keepdims, kind):
-    """(fold, mask, finish, result dtype) for a reduction, or None if Numba cannot do it."""
+    """(axis kind, keepdims, result dtype) for a reduction, or None if Numba cannot do it."""
     if not _is_array(x) or x.ndim == 0:
         return None
-    info, keep, dtype = _axis_info(x, axis), _static_bool(keepdims), _result_dtype(x, kind)
-    if info is None or keep is None or dtype is None:
+    axis_kind, keep, dtype = _axis_kind(axis), _static_bool(keepdims), _result_dtype(x, kind)
+    if axis_kind is None or keep is None or dtype is None:
         return None
-    mask, reduced = info
-    return mask, _finisher(x.ndim, keep, x.ndim - reduced), dtype
+    if isinstance(axis_kind, int) and axis_kind > x.ndim:
+        return None
+    if not isinstance(dtype, type):
+        dtype = dtype.type           # (a NumPy scalar type: a constant Numba types)
+    return axis_kind, keep, dtype
 
 
-def _overload_reduction(helper, kind):
-    fold = _FOLDS[kind]
-
-    def typer(x, axis=None, dtype=None, out=None, keepdims=False):
-        parts = _reduction_typer(x, axis, keepdims, kind)
-        if parts is None or not _is_none(dtype) or not _is_none(out):
+def _overload_reduction(helper, kind, params, refuse=lambda **kws: False):
+    """Overload `helper`, a reduction of `kind` with parameters `params` (a string), by
+    `_reducer`; `refuse(**argument types)` says which arguments it leaves alone."""
+    def typer(*args, **kws):
+        bound = signature.bind(*args, **kws)
+        bound.apply_defaults()
+        found = bound.arguments
+        parts = _reduction_typer(found["x"], found["axis"], found["keepdims"], kind)
+        if parts is None or refuse(**found):
             return None
-        mask, finish, result = parts
-        ndim = x.ndim
-
-        def impl(x, axis=None, dtype=None, out=None, keepdims=False):
-            reduced = mask(ndim, axis)
-            groups, kept, count = _groups(x.shape, reduced)
-            flat = fold(np.ascontiguousarray(x).reshape(x.size), groups, count,
-                        np.zeros(count, result))
-            return finish(flat, kept, reduced)
-        return impl
+        return _reducer(params, kind, found["x"].ndim, *parts)
+    namespace = {}
+    exec(f"def signature_of({params}): pass", namespace)
+    signature = inspect.signature(namespace["signature_of"])
+    typer.__signature__ = signature
     overload(helper)(typer)
 
 
+_SUM_PARAMS = "x, axis=None, dtype=None, out=None, keepdims=False"
 for _helper, _kind in ((array_helpers.sum_axis, "sum"), (array_helpers.mean_axis, "mean"),
                        (array_helpers.prod_axis, "prod")):
-    _overload_reduction(_helper, _kind)
-
-
-def _overload_extremum(helper, kind):
-    fold = _FOLDS[kind]
-
-    def typer(x, axis=None, out=None, keepdims=False):
-        parts = _reduction_typer(x, axis, keepdims, kind)
-        if parts is None or not _is_none(out):
-            return None
-        mask, finish, result = parts
-        ndim = x.ndim
-
-        def impl(x, axis=None, out=None, keepdims=False):
-            reduced = mask(ndim, axis)
-            groups, kept, count = _groups(x.shape, reduced)
-            flat = fold(np.ascontiguousarray(x).reshape(x.size), groups, count,
-                        np.zeros(count, result))
-            return finish(flat, kept, reduced)
-        return impl
-    overload(helper)(typer)
-
-
-_overload_extremum(array_helpers.max_axis, "max")
-_overload_extremum(array_helpers.min_axis, "min")
-
-
-def _overload_spread(helper, fold):
-    def typer(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        parts = _reduction_typer(x, axis, keepdims, "var")
-        if parts is None or not _is_none(dtype) or not _is_none(out):
-            return None
-        mask, finish, result = parts
-        ndim = x.ndim
-
-        def impl(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-            reduced = mask(ndim, axis)
-            groups, kept, count = _groups(x.shape, reduced)
-            flat = fold(np.ascontiguousarray(x).reshape(x.size), groups, count,
-                        np.zeros(count, result), ddof)
-            return finish(flat, kept, reduced)
-        return impl
-    overload(helper)(typer)
-
-
-_overload_spread(array_helpers.var_axis, _fold_var)
-_overload_spread(array_helpers.std_axis, _fold_std)
-
-
-@overload(array_helpers.norm_axis)
-def _norm_axis(x, ord=None, axis=None, keepdims=False):
-    if not _is_none(ord):
-        return None
-    parts = _reduction_typer(x, axis, keepdims, "norm")
-    if parts is None:
-        return None
-    mask, finish, result = parts
-    ndim = x.ndim
-
-    def impl(x, ord=None, axis=None, keepdims=False):
-        reduced = mask(ndim, axis)
-        groups, kept, count = _groups(x.shape, reduced)
-        flat = _fold_norm(np.ascontiguousarray(x).reshape(x.size), groups, count,
-                          np.zeros(count, result))
-        return finish(flat, kept, reduced)
-    return impl
+    _overload_reduction(_helper, _kind, _SUM_PARAMS,
+                        lambda dtype, out, **kws: not (_is_none(dtype) and _is_none(out)))
+for _helper, _kind in ((array_helpers.max_axis, "max"), (array_helpers.min_axis, "min")):
+    _overload_reduction(_helper, _kind, "x, axis=None, out=None, keepdims=False",
+                        lambda out, **kws: not _is_none(out))
+for _helper, _kind in ((array_helpers.var_axis, "var"), (array_helpers.std_axis, "std")):
+    _overload_reduction(_helper, _kind,
+                        "x, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
+                        lambda dtype, out, **kws: not (_is_none(dtype) and _is_none(out)))
+_overload_reduction(array_helpers.norm_axis, "norm", "x, ord=None, axis=None, keepdims=False",
+                    lambda ord, **kws: not _is_none(ord))
 
 
 # ---- gradients of reductions ---------------------------------------------------
 
 def _gradient_typer(x, axis):
+    """The jitted `_mask(ndim, axis)` for an array `x` reduced over `axis`, or None (for
+    `helpers_numba`'s tangents, which still group elements with `_groups`)."""
     if not _is_array(x) or x.ndim == 0:
         return None
     info = _axis_info(x, axis)
     return None if info is None else info[0]
 
 
-def _flat_of(x):
-    """In Numba only: `x`'s elements in C order, as a 1-D array (an array of one for a scalar)."""
-    raise NotImplementedError("_flat_of runs in Numba only")
-
-
-@overload(_flat_of)
-def _flat_of_typer(x):
-    return _flat_array if _is_array(x) else _flat_scalar
+def _elements(name, t):
+    """Lines giving `{name}_at(p)`'s text: the element p (C order) of `name`, of type `t` (an
+    array or a number: the number itself, whatever p)."""
+    if not _is_array(t):
+        return [], lambda p: name
+    if t.layout == "C":
+        return [f"    {name}f = _flat({name})"], lambda p: f"{name}f[{p}]"
+    return [f"    {name}f = _flat(np.ascontiguousarray({name}))"], lambda p: f"{name}f[{p}]"
 
 
 def _gradient_helper(helper, scalar):
     """Overload `helper`, a helper of the gradients of reductions of its parameter `x` over
-    its parameter `axis`, with the decorated function, which has the helper's parameters
-    and gets the reduced dimensions from `_mask(x.ndim, axis)` (and the groups of elements
-    reduced together from `_groups`). The overload refuses the `x` and `axis` that
-    `_gradient_typer` does; for a scalar `x` it is `scalar(*types)`: `scalar` takes the
-    argument types and gives a function with the helper's parameters.
-
-    Numba compiles the decorated function once for each type of argument, as it would the
-    implementation an overload of its own returned."""
-    def decorate(impl):
-        signature = inspect.signature(impl)
+    its parameter `axis`, with the function the decorated one makes: given the rank of
+    `x`, the kind of `axis` and the argument types (by name), it gives the helper's
+    implementation (see `_kernel`). The overload refuses an `x` that is no array (or is
+    0-d) or an `axis` it cannot read; for a scalar `x` it is `scalar(*types)`: `scalar`
+    takes the argument types and gives a function with the helper's parameters."""
+    def decorate(make):
+        signature = inspect.signature(make.__wrapped__ if hasattr(make, "__wrapped__")
+                                      else make)
+        params = list(signature.parameters)[2:]
+        signature = signature.replace(parameters=[signature.parameters[p] for p in params])
 
         def typer(*args, **kws):
             bound = signature.bind(*args, **kws)
@@ -408,11 +419,19 @@ def _gradient_helper(helper, scalar):
             x, axis = bound.arguments["x"], bound.arguments["axis"]
             if _is_scalar(x):
                 return scalar(*bound.args)
-            return None if _gradient_typer(x, axis) is None else impl
+            kind = _axis_kind(axis)
+            if not _is_array(x) or x.ndim == 0 or kind is None or \
+                    (isinstance(kind, int) and kind > x.ndim):
+                return None
+            found = tuple((name, bound.arguments[name]) for name in params)
+            return make(x.ndim, kind, *(t for _, t in found))
         typer.__signature__ = signature
         overload(helper)(typer)
-        return impl
+        return make
     return decorate
+
+
+_OUT = ["    out = _zeros(x.shape, np.float64)", "    oc = _flat(out)"]
 
 
 def _unreduce_scalar(g, x, axis=None, keepdims=False):
@@ -422,72 +441,79 @@ def _unreduce_scalar(g, x, axis=None, keepdims=False):
 
 
 @_gradient_helper(array_helpers.unreduce, _unreduce_scalar)
-def _unreduce(g, x, axis=None, keepdims=False):
-    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
-    spread = _flat_of(g)
-    out = np.empty(x.size)
-    for i in range(x.size):
-        out[i] = spread[groups[i]]
-    return out.reshape(x.shape)
+def _unreduce(ndim, kind, g, x, axis=None, keepdims=False):
+    return _unreduce_of(ndim, kind, _is_array(g), getattr(g, "layout", None))
+
+
+@functools.lru_cache(maxsize=None)
+def _unreduce_of(ndim, kind, g_array, g_layout):
+    lines, g_at = _elements("g", types.Array(types.float64, 1, g_layout) if g_array
+                            else types.float64)
+    return _kernel("g, x, axis=None, keepdims=False", ndim, kind, lines + _OUT,
+                   [f"    oc[q] = {g_at('p')}"], ["    return out"])
 
 
 @_gradient_helper(array_helpers.reduced_size, lambda *types: lambda x, axis=None: 1)
-def _reduced_size(x, axis=None):
-    reduced = _mask(x.ndim, axis)
-    n = 1
-    for d in range(x.ndim):
-        if reduced[d]:
-            n *= x.shape[d]
-    return n
+def _reduced_size(ndim, kind, x, axis=None):
+    return _reduced_size_of(ndim, kind)
+
+
+@functools.lru_cache(maxsize=None)
+def _reduced_size_of(ndim, kind):
+    lines = ["def reduced_size(x, axis=None):"] + _axis_lines(ndim, kind)
+    lines.append("    return 1" + "".join(f" * (x.shape[{d}] if r{d} else 1)"
+                                          for d in range(ndim)))
+    namespace = {}
+    exec("\n".join(lines), namespace)
+    return namespace["reduced_size"]
 
 
 @_gradient_helper(array_helpers.centered, lambda *types: lambda x, axis=None: 0.0)
-def _centered(x, axis=None):
-    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
-    flat = np.ascontiguousarray(x).reshape(x.size)
-    mean = _fold_mean(flat, groups, count, np.zeros(count))
-    out = np.empty(x.size)
-    for i in range(x.size):
-        out[i] = flat[i] - mean[groups[i]]
-    return out.reshape(x.shape)
+def _centered(ndim, kind, x, axis=None):
+    return _centered_of(ndim, kind)
+
+
+@functools.lru_cache(maxsize=None)
+def _centered_of(ndim, kind):
+    return _kernel("x, axis=None", ndim, kind, _mean_lines(ndim) + _OUT,
+                   ["    oc[q] = v - mean[p]"], ["    return out"])
 
 
 @_gradient_helper(array_helpers.prod_others, lambda *types: lambda x, axis=None: 1.0)
-def _prod_others(x, axis=None):
-    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
-    flat = np.ascontiguousarray(x).reshape(x.size)
-    rest = np.ones(count)
-    zeros = np.zeros(count, np.intp)
-    for i in range(x.size):
-        if flat[i] == 0:
-            zeros[groups[i]] += 1
-        else:
-            rest[groups[i]] *= flat[i]
-    out = np.zeros(x.size)
-    for i in range(x.size):
-        f = groups[i]
-        if zeros[f] == 0:
-            out[i] = rest[f] / flat[i]
-        elif zeros[f] == 1 and flat[i] == 0:
-            out[i] = rest[f]
-    return out.reshape(x.shape)
+def _prod_others(ndim, kind, x, axis=None):
+    return _prod_others_of(ndim, kind)
+
+
+@functools.lru_cache(maxsize=None)
+def _prod_others_of(ndim, kind):
+    # the product of each group's nonzero elements and how many zeros it has (a first pass
+    # over `x`), then each element's share
+    before = (["    rest = _empty(count, np.float64)", "    for k in range(count):",
+               "        rest[k] = 1.0", "    zeros = _zeros(count, np.intp)"]
+              + _nest(ndim, ["    if v == 0:", "        zeros[p] += 1", "    else:",
+                             "        rest[p] *= v"]))
+    return _kernel("x, axis=None", ndim, kind, before + _OUT,
+                   ["    if zeros[p] == 0:", "        oc[q] = rest[p] / v",
+                    "    elif zeros[p] == 1 and v == 0:", "        oc[q] = rest[p]"],
+                   ["    return out"])
 
 
 @_gradient_helper(array_helpers.extremum_share,
                    lambda *types: lambda x, ans, axis=None, keepdims=False: 1.0)
-def _extremum_share(x, ans, axis=None, keepdims=False):
-    groups, kept, count = _groups(x.shape, _mask(x.ndim, axis))
-    flat = np.ascontiguousarray(x).reshape(x.size)
-    best = _flat_of(ans)
-    ties = np.zeros(count)
-    for i in range(x.size):
-        if flat[i] == best[groups[i]]:
-            ties[groups[i]] += 1.0
-    out = np.zeros(x.size)
-    for i in range(x.size):
-        if flat[i] == best[groups[i]]:
-            out[i] = 1.0 / ties[groups[i]]
-    return out.reshape(x.shape)
+def _extremum_share(ndim, kind, x, ans, axis=None, keepdims=False):
+    return _extremum_share_of(ndim, kind, _is_array(ans), getattr(ans, "layout", None))
+
+
+@functools.lru_cache(maxsize=None)
+def _extremum_share_of(ndim, kind, ans_array, ans_layout):
+    # how many elements of each group equal its extremum (a first pass), then 1/that there
+    lines, best = _elements("ans", types.Array(types.float64, 1, ans_layout) if ans_array
+                            else types.float64)
+    before = (lines + ["    ties = _zeros(count, np.float64)"]
+              + _nest(ndim, [f"    if v == {best('p')}:", "        ties[p] += 1.0"]))
+    return _kernel("x, ans, axis=None, keepdims=False", ndim, kind, before + _OUT,
+                   [f"    if v == {best('p')}:", "        oc[q] = 1.0 / ties[p]"],
+                   ["    return out"])
 
 
 @overload(array_helpers.one_if_zero)
@@ -577,7 +603,7 @@ def _cumprod_grad(g, ans, x, axis=None):
         gs = np.ascontiguousarray(g).reshape(g.size)
         an = np.ascontiguousarray(ans).reshape(ans.size)
         xs = np.ascontiguousarray(x).reshape(x.size)
-        out = np.zeros(x.size)
+        out = _zeros(x.size, np.float64)
         for start in range(x.size):
             if (start // step) % length != 0:
                 continue
@@ -636,7 +662,7 @@ def _clip_inside(x, lo, hi):
             return lambda x, lo, hi: (x >= lo) * 1.0
         if high:
             return lambda x, lo, hi: (x <= hi) * 1.0
-        return lambda x, lo, hi: np.ones(x.shape)
+        return lambda x, lo, hi: _filled(x.shape, 1.0)
     if _is_scalar(x):
         def scalar(x, lo, hi):
             inside = 1.0
@@ -652,7 +678,7 @@ def _clip_inside(x, lo, hi):
 def _clip_below(x, lo, hi):
     if _is_none(lo):
         if _is_array(x):
-            return lambda x, lo, hi: np.zeros(x.shape)
+            return lambda x, lo, hi: _zeros(x.shape, np.float64)
         return lambda x, lo, hi: 0.0
     if _is_none(hi):
         return lambda x, lo, hi: (x < lo) * 1.0
@@ -663,7 +689,7 @@ def _clip_below(x, lo, hi):
 def _clip_above(x, lo, hi):
     if _is_none(hi):
         if _is_array(x):
-            return lambda x, lo, hi: np.zeros(x.shape)
+            return lambda x, lo, hi: _zeros(x.shape, np.float64)
         return lambda x, lo, hi: 0.0
     if _is_none(lo):
         return lambda x, lo, hi: (x > hi) * 1.0
