@@ -9,11 +9,16 @@ constant in the user's code: the overload asks Numba for its literal value.
 import numba
 import numpy as np
 from numba import types
+from numba.core import cgutils
 from numba.core.errors import TypingError
+from numba.core.typing import signature
+from numba.np.arrayobj import _empty_nd_impl, make_array
+from numba.np.linalg import dot_3_mm, ensure_blas, make_contiguous
 from numba.extending import overload, register_jitable
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import linalg_helpers as H
+from .helpers_numba import _empty, _filled, _lowered, _zeros
 
 
 def _array(t, *ndims):
@@ -30,10 +35,50 @@ def _none(t):
 
 # ---- products ------------------------------------------------------------------
 
+def _product(a, b):
+    """In Numba only: `np.dot(a, b)`, the product of two matrices of the same float dtype
+    written into the calling function (see `_product_code`); others are `np.dot`'s."""
+    return np.dot(a, b)
+
+
+@_lowered(_product)
+def _product_code(a, b):
+    # Numba's `np.dot` compiles a function of its own (and one for `np.dot(a, b, out)`, and
+    # `np.empty`) for each pair of layouts it meets: `g @ y.T` and `x.T @ g` of C arrays
+    # are the pairs (C, F) and (F, C), so the gradient of one product compiles `np.dot`
+    # three times. Here the product is BLAS called in place by Numba's own lowering of
+    # `np.dot(a, b, out)` (`dot_3_mm`: gemm for any pair of C and F layouts, gemv or dot
+    # where one side is a vector, zeros when empty; any other layout copied first, as
+    # Numba's `np.dot` does), on a new C array: the same calls, so the same numbers.
+    if not (_array(a, 2) and _array(b, 2) and a.dtype == b.dtype
+            and a.dtype in (types.float32, types.float64)):
+        return None
+    out_type = types.Array(a.dtype, 2, "C")
+
+    def codegen(context, builder, sig, args):
+        ensure_blas()
+        with make_contiguous(context, builder, sig, args) as (sig, args):
+            a = make_array(sig.args[0])(context, builder, args[0])
+            b = make_array(sig.args[1])(context, builder, args[1])
+            m, _ = cgutils.unpack_tuple(builder, a.shape)
+            _, n = cgutils.unpack_tuple(builder, b.shape)
+            out = _empty_nd_impl(context, builder, out_type, [m, n])._getvalue()
+            filled = dot_3_mm(context, builder, signature(out_type, *sig.args, out_type),
+                              (args[0], args[1], out))
+            context.nrt.decref(builder, out_type, filled)   # (returned borrowed: a reference more)
+        return out
+    return out_type, (a, b), codegen
+
+
+@overload(_product)
+def _product_other(a, b):
+    return lambda a, b: np.dot(a, b)
+
+
 @overload(H.matmul_of)
 def _matmul_of(a, b):
     if _array(a, 1, 2) and _array(b, 1, 2):
-        return lambda a, b: np.dot(a, b)
+        return lambda a, b: _product(a, b)
     return None
 
 
@@ -46,7 +91,7 @@ def _inner_of(a, b):
     if _array(a, 1) and _array(b, 2):
         return lambda a, b: np.dot(b, a)
     if _array(a, 2) and _array(b, 2):
-        return lambda a, b: np.dot(a, b.T)
+        return lambda a, b: _product(a, b.T)
     return None
 
 
@@ -86,8 +131,8 @@ def _permutation(ndim, summed, last):
     last (`last`) or first, the others keeping their order."""
     summed = np.asarray(summed).reshape(-1)
     n = summed.size
-    is_summed = np.zeros(ndim, np.bool_)
-    perm = np.empty(ndim, np.intp)
+    is_summed = _zeros(ndim, np.bool_)
+    perm = _empty(ndim, np.intp)
     for k in range(n):
         axis = summed[k] % ndim
         is_summed[axis] = True
@@ -146,9 +191,9 @@ def _tensordot_of(a, b, axes=2):
 
         def impl(a, b, axes=2):
             p, q, r = _sizes(a, b, n)
-            out = np.dot(np.ascontiguousarray(a).reshape((p, q)),
-                         np.ascontiguousarray(b).reshape((q, r)))
-            shape = np.empty(ndim, np.intp)
+            out = _product(np.ascontiguousarray(a).reshape((p, q)),
+                           np.ascontiguousarray(b).reshape((q, r)))
+            shape = _empty(ndim, np.intp)
             for i in range(free_a):
                 shape[i] = a.shape[i]
             for i in range(b.ndim - n):
@@ -162,6 +207,8 @@ def _tensordot_of(a, b, axes=2):
 
 def _as_matrix(g):
     if _number(g):
+        if g == types.float64:
+            return lambda g, p, r: _filled((p, r), g)
         return lambda g, p, r: np.full((p, r), g)
     return lambda g, p, r: np.ascontiguousarray(g).reshape((p, r))
 
@@ -177,7 +224,7 @@ def _tensordot_grad_left(g, a, b, axes=2):
 
     def impl(g, a, b, axes=2):
         p, q, r = _sizes(a, b, axes)
-        out = np.dot(as_matrix(g, p, r), np.ascontiguousarray(b).reshape((q, r)).T)
+        out = _product(as_matrix(g, p, r), np.ascontiguousarray(b).reshape((q, r)).T)
         return np.ascontiguousarray(out).reshape(a.shape)
     return impl
 
@@ -193,7 +240,7 @@ def _tensordot_grad_right(g, a, b, axes=2):
 
     def impl(g, a, b, axes=2):
         p, q, r = _sizes(a, b, axes)
-        out = np.dot(np.ascontiguousarray(a).reshape((p, q)).T, as_matrix(g, p, r))
+        out = _product(np.ascontiguousarray(a).reshape((p, q)).T, as_matrix(g, p, r))
         return np.ascontiguousarray(out).reshape(b.shape)
     return impl
 
@@ -230,7 +277,7 @@ def _einsum_grad_first(g, subscripts, x, y=None):
     if spec is None:
         return None
     if spec == "ij,jk->ik":
-        return lambda g, subscripts, x, y=None: np.dot(g, y.T)
+        return lambda g, subscripts, x, y=None: _product(g, y.T)
     if spec == "ij,j->i":
         return lambda g, subscripts, x, y=None: np.outer(g, y)
     if spec in ("i,i->", "ij,ij->"):
@@ -246,7 +293,7 @@ def _einsum_grad_second(g, subscripts, x, y):
     if spec is None:
         return None
     if spec in ("ij,jk->ik", "ij,j->i"):
-        return lambda g, subscripts, x, y: np.dot(x.T, g)
+        return lambda g, subscripts, x, y: _product(x.T, g)
     if spec in ("i,i->", "ij,ij->"):
         return lambda g, subscripts, x, y: g * x
     raise TypingError(f"adjit: np.einsum {spec!r} has one operand")
@@ -256,7 +303,7 @@ def _einsum_grad_second(g, subscripts, x, y):
 
 @register_jitable
 def _diagonal_grad(g, x, offset):
-    out = np.zeros(x.shape)
+    out = _zeros(x.shape, np.float64)
     start = max(-offset, 0)
     for i in range(len(g)):
         out[start + i, start + i + offset] = g[i]
@@ -280,7 +327,7 @@ def _diagonal_of(x, offset=0):
     def impl(x, offset=0):
         start = max(-offset, 0)
         n = max(0, min(x.shape[0] - start, x.shape[1] - start - offset))
-        out = np.empty(n, x.dtype)
+        out = _empty(n, x.dtype)
         for i in range(n):
             out[i] = x[start + i, start + i + offset]
         return out
@@ -318,7 +365,7 @@ def _squeeze_of(x, axis=None):
             if x.shape[a] != 1:
                 raise ValueError("cannot select an axis to squeeze out which has size not "
                                  "equal to one")
-            shape = np.empty(ndim, np.intp)
+            shape = _empty(ndim, np.intp)
             k = 0
             for i in range(x.ndim):
                 if i != a:
@@ -374,8 +421,11 @@ def _reps_array(reps):
 @register_jitable
 def _tile_shapes(x, reps):
     d = max(x.ndim, len(reps))
-    out_shape = np.ones(d, np.intp)
-    x_shape = np.ones(d, np.intp)
+    out_shape = _empty(d, np.intp)
+    x_shape = _empty(d, np.intp)
+    for i in range(d):
+        out_shape[i] = 1
+        x_shape[i] = 1
     for i in range(x.ndim):
         x_shape[d - x.ndim + i] = x.shape[i]
     for i in range(d):
@@ -398,7 +448,7 @@ def _tile_of(x, reps):
         size = 1
         for n in out_shape:
             size *= n
-        out = np.empty(size, x.dtype)
+        out = _empty(size, x.dtype)
         for p in range(size):
             out[p] = flat[_source(p, out_shape, x_shape, 0, 0, 0)]
         return out.reshape(to_fixed_tuple(out_shape, ndim))
@@ -414,7 +464,7 @@ def _tile_grad(g, x, reps):
     def impl(g, x, reps):
         out_shape, x_shape = _tile_shapes(x, as_array(reps))
         flat = np.ascontiguousarray(g).ravel()
-        out = np.zeros(x.size)
+        out = _zeros(x.size, np.float64)
         for p in range(flat.size):
             out[_source(p, out_shape, x_shape, 0, 0, 0)] += flat[p]
         return out.reshape(x.shape)
@@ -424,7 +474,7 @@ def _tile_grad(g, x, reps):
 @register_jitable
 def _repeat_shapes(x, repeats, axis):
     a = axis if axis >= 0 else axis + x.ndim
-    x_shape = np.empty(x.ndim, np.intp)
+    x_shape = _empty(x.ndim, np.intp)
     for i in range(x.ndim):
         x_shape[i] = x.shape[i]
     out_shape = x_shape.copy()
@@ -445,7 +495,7 @@ def _repeat_of(x, repeats, axis=None):
     def impl(x, repeats, axis=None):
         out_shape, x_shape, a = _repeat_shapes(x, repeats, axis)
         flat = np.ascontiguousarray(x).ravel()
-        out = np.empty(flat.size * repeats, x.dtype)
+        out = _empty(flat.size * repeats, x.dtype)
         for p in range(out.size):
             out[p] = flat[_source(p, out_shape, x_shape, 1, repeats, a)]
         return out.reshape(to_fixed_tuple(out_shape, ndim))
@@ -458,7 +508,7 @@ def _repeat_grad(g, x, repeats, axis=None):
         return None
     if _none(axis):
         def flat(g, x, repeats, axis=None):
-            out = np.zeros(x.size)
+            out = _zeros(x.size, np.float64)
             gf = np.ascontiguousarray(g).ravel()
             for p in range(gf.size):
                 out[p // repeats] += gf[p]
@@ -470,7 +520,7 @@ def _repeat_grad(g, x, repeats, axis=None):
     def impl(g, x, repeats, axis=None):
         out_shape, x_shape, a = _repeat_shapes(x, repeats, axis)
         gf = np.ascontiguousarray(g).ravel()
-        out = np.zeros(x.size)
+        out = _zeros(x.size, np.float64)
         for p in range(gf.size):
             out[_source(p, out_shape, x_shape, 1, repeats, a)] += gf[p]
         return out.reshape(x.shape)
@@ -485,13 +535,13 @@ def _take_grad(g, x, indices):
         return None
     if isinstance(indices, types.Integer):
         def one(g, x, indices):
-            out = np.zeros(x.size)
+            out = _zeros(x.size, np.float64)
             out[indices] += g
             return out.reshape(x.shape)
         return one
     if _array(indices) and isinstance(indices.dtype, types.Integer) and _array(g):
         def many(g, x, indices):
-            out = np.zeros(x.size)
+            out = _zeros(x.size, np.float64)
             flat = np.ascontiguousarray(indices).ravel()
             gf = np.ascontiguousarray(g).ravel()
             for p in range(flat.size):
@@ -510,7 +560,7 @@ def _sort_grad(g, x):
         n = x.shape[-1] if x.ndim else 1
         xs = np.ascontiguousarray(x).reshape((-1, n))
         gs = np.ascontiguousarray(g).reshape((-1, n))
-        out = np.zeros(xs.shape)
+        out = _zeros(xs.shape, np.float64)
         for row in range(xs.shape[0]):
             order = np.argsort(xs[row])
             for j in range(n):
@@ -527,11 +577,11 @@ def _cholesky_grad(g, ans):
         return None
 
     def impl(g, ans):
-        phi = np.tril(np.dot(ans.T, g))
+        phi = np.tril(_product(ans.T, g))
         for i in range(phi.shape[0]):
             phi[i, i] *= 0.5
         inv = np.linalg.inv(ans)
-        s = np.dot(np.dot(inv.T, phi), inv)
+        s = _product(_product(inv.T, phi), inv)
         return 0.5 * (s + s.T)
     return impl
 
@@ -543,5 +593,5 @@ def _eigvalsh_grad(g, a):
 
     def impl(g, a):
         w, v = np.linalg.eigh(a)
-        return np.dot(v * g, v.T)
+        return _product(v * g, v.T)
     return impl
