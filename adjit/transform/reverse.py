@@ -221,7 +221,7 @@ class _Generator:
 
     def shape_witnesses(self, fdef, body):
         """Where generated code reads a value only for its shape (`unbroadcast(g, v)`,
-        `broadcast_like(g, v)`, `zeros_like(v)`), read instead an argument or a slice of
+        `broadcast_like(g, v)`, `zeros_like(v)`, `seed_like(v, g)`), read instead an argument or a slice of
         one that certainly has the same shape (see `shapes`): `v` need not be computed
         for that, nor recomputed in a loop's reverse."""
         free = {}
@@ -240,7 +240,8 @@ class _Generator:
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
             if not isinstance(node, gast.Call) or not isinstance(node.func, gast.Name):
                 continue
-            position = {"unbroadcast": 1, "broadcast_like": 1, "zeros_like": 0}.get(node.func.id)
+            position = {"unbroadcast": 1, "broadcast_like": 1, "zeros_like": 0,
+                        "seed_like": 0}.get(node.func.id)
             if position is None or len(node.args) <= position:
                 continue
             arg = node.args[position]
