@@ -512,7 +512,8 @@ def _dot_grad(left):
         if x.ndim == 2 and y.ndim == 1:
             return (lambda g, x, y: np.outer(g, y)) if left else (lambda g, x, y: np.dot(x.T, g))
         if x.ndim == 2 and y.ndim == 2:
-            return (lambda g, x, y: np.dot(g, y.T)) if left else (lambda g, x, y: np.dot(x.T, g))
+            from .linalg_helpers_numba import _product     # (it imports this module)
+            return (lambda g, x, y: _product(g, y.T)) if left else (lambda g, x, y: _product(x.T, g))
     return typer
 
 
