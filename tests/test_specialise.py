@@ -159,3 +159,13 @@ def test_slices_dropping_as_many_rows_have_one_shape():
     # (and where ranks are known, the adds spread it: see test_accumulate).
     assert "broadcast_like(bresult, item" in df.source, df.source
     assert "unbroadcast" in adjit.grad(not_the_same_rows).source_for(np.ones(4))
+
+
+def test_the_shape_of_a_known_array_is_its_attribute():
+    """`x.shape` is normalised to `np.shape(x)`, which serves numbers too; specialised to
+    an array, the generated code reads the attribute again."""
+    df = gradient(carried_sum, "numba", ("x", "w"))
+    assert "np.shape(x)" in df.source, df.source
+    special = df.source_for(np.ones(4), 2.0)
+    assert "x.shape[0]" in special and "np.shape" not in special, special
+    check(carried_sum, (rng.normal(size=4), 0.5), ("x", "w"), "numba")

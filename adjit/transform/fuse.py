@@ -362,8 +362,9 @@ def is_pure(node):
     if isinstance(node, (gast.Tuple, gast.List)):
         return isinstance(node.ctx, gast.Load) and all(is_pure(e) for e in node.elts)
     if isinstance(node, gast.Attribute):
-        # A module's constant or type: np.pi, np.float32.
-        return isinstance(node.value, gast.Name) and node.value.id in ("np", "math")
+        # A module's constant or type (np.pi, np.float32), an array's shape (x.shape).
+        return isinstance(node.value, gast.Name) and (node.value.id in ("np", "math")
+                                                      or node.attr == "shape")
     if isinstance(node, gast.Call):
         return (pure_function(node.func) and all(is_pure(a) for a in node.args)
                 and all(k.arg is not None and k.arg != "out" and is_pure(k.value)
