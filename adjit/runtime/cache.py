@@ -177,25 +177,15 @@ def write_module(text: str, stem: str) -> "tuple[pathlib.Path, str]":
         existing = None
     if existing == data:
         return path, name
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:  # mkstemp creates it with mode 0o600
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    _atomic_write(path, data)
     if existing is not None:
         _remove_stale_numba_cache(path)
     return path, name
 
 
 def _atomic_write(path: pathlib.Path, data: bytes):
+    """Write `data` to a temporary file beside `path` and rename it there: a reader sees
+    the old file or the whole new one, never part of one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:  # mkstemp creates it with mode 0o600
