@@ -347,6 +347,15 @@ def test_merging_stops_where_the_array_is_used_or_the_index_changes():
         "    return bx\n")
     assert text.count("add_at(") == 4, text
     assert "bx = add_at(bx, k, bx_part1 + 2.0 * e)" in text, text
+    jumped = merged(
+        "def f(bx, e, k, n):\n"
+        "    for t in range(n):\n"
+        "        bx = add_at(bx, k, e)\n"
+        "        if e > t:\n"
+        "            break\n"                     # the second add might not run
+        "        bx = add_at(bx, k, 2.0 * e)\n"
+        "    return bx\n")
+    assert jumped.count("add_at(") == 2, jumped
 
 
 def rosenbrock(x):

@@ -54,6 +54,7 @@ def accumulate(fdef, ranks):
     return fdef
 
 
+_JUMPS = (gast.Break, gast.Continue, gast.Return, gast.Raise)
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.USub, gast.UAdd)
 
 
@@ -216,8 +217,9 @@ class _Accumulator:
                     later.value.args[2] = gast.BinOp(left=name(part), op=gast.Add(),
                                                      right=later.value.args[2])
                     break
-                if array in names_in(later) or reads & _assigned([later]):
-                    break
+                if (array in names_in(later) or reads & _assigned([later])
+                        or any(isinstance(n, _JUMPS) for n in walk(later))):
+                    break       # (after a jump, the later add might not run)
 
     def fresh_part(self, array):
         k = 1
