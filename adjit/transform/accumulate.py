@@ -39,7 +39,7 @@ import gast
 
 from .names import names_in, walk
 from .normalize import assign, name
-from .shapes import UNSET, _rank
+from .shapes import rank_of, settle
 
 _SIZED = {"zeros_like": -1, "broadcast_like": -1, "seed_like": 0}   # helper -> the argument
 _IN_PLACE = ("add_at", "zero_at")                                  # giving the shape
@@ -47,7 +47,7 @@ _IN_PLACE = ("add_at", "zero_at")                                  # giving the 
 
 def accumulate(fdef, ranks):
     """Regroup the adds of `fdef`, in place. `ranks`: the number of dimensions of the
-    primal names, where known (`shapes._ranks`)."""
+    primal names, where known (`shapes.ranks_of`)."""
     ranks = _adjoint_ranks(fdef, ranks)
     _spread_late(fdef)
     _Accumulator(ranks, names_in(fdef)).block(fdef.body)
@@ -144,35 +144,26 @@ def _drop(stmts, dead):
 def _adjoint_ranks(fdef, known):
     """`known` extended to the adjoint's own names: an adjoint made by `zeros_like(x)`
     has `x`'s rank, and so has what adds into it or computes elementwise from it."""
-    ranks = dict(known)
     definitions = {}
     for node in walk(fdef):
         if (isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
                 and node.targets[0].id not in known):
             definitions.setdefault(node.targets[0].id, []).append(node.value)
-    changed = True
-    while changed:
-        changed = False
-        for target, values in definitions.items():
-            found = {_value_rank(value, ranks) for value in values} - {UNSET}
-            new = UNSET if not found else found.pop() if len(found) == 1 else None
-            if new != ranks.get(target, UNSET):
-                ranks[target] = new
-                changed = True
+    ranks = settle(definitions, dict(known), _value_rank)
     return {v: r for v, r in ranks.items() if isinstance(r, int)}
 
 
 def _value_rank(value, ranks):
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.args:
         if value.func.id in _SIZED:
-            return _rank(value.args[_SIZED[value.func.id]], ranks)
+            return rank_of(value.args[_SIZED[value.func.id]], ranks)
         if value.func.id in _IN_PLACE:
-            return _rank(value.args[0], ranks)
-    return _rank(value, ranks)
+            return rank_of(value.args[0], ranks)
+    return rank_of(value, ranks)
 
 
 def _known_rank(expr, ranks):
-    rank = _rank(expr, ranks)
+    rank = rank_of(expr, ranks)
     return rank if isinstance(rank, int) else None
 
 

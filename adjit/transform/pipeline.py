@@ -148,7 +148,7 @@ def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False, ranks
     cleanup.cleanup(adjoint)
     reverse.grow_stacks(adjoint)
     if ranks:
-        known = shapes._ranks(tree, ranks)
+        known = shapes.ranks_of(tree, ranks)
         accumulate.accumulate(adjoint, known)
         array_shape.read_attributes(adjoint, known)
     if callee:

@@ -50,7 +50,7 @@ def infer(fdef, op_primitive, ranks=None):
     `ranks` maps parameters to the number of dimensions of their values (0 for a
     number), where that is known."""
     params = [a.id for a in fdef.args.args]
-    scalars = {v for v, r in _ranks(fdef, ranks or {}).items() if r == 0}
+    scalars = {v for v, r in ranks_of(fdef, ranks or {}).items() if r == 0}
     shapes = {p: SCALAR if p in scalars else frozenset([p]) for p in params}
     for node in gast.walk(fdef):
         if isinstance(node, gast.For):
@@ -87,10 +87,10 @@ def element_writes(fdef, ranks=None):
     """The writes `a[i] = v` of `fdef` (ids of their statements) that certainly write
     one element: an integer index per dimension of `a`, whose rank is known from
     `ranks` (see `infer`)."""
-    known = _ranks(fdef, ranks or {})
+    known = ranks_of(fdef, ranks or {})
     return {id(node) for node in gast.walk(fdef)
             if isinstance(node, gast.Assign) and written_array(node)
-            and _rank(node.targets[0], known) == 0}
+            and rank_of(node.targets[0], known) == 0}
 
 
 OPERATORS = (gast.BinOp, gast.Compare, gast.BoolOp, gast.UnaryOp)
@@ -149,7 +149,7 @@ def _rows_dropped(index):
 TUPLE = "tuple"    # rank of `np.shape(x)`: its elements are numbers
 
 
-def _ranks(fdef, given):
+def ranks_of(fdef, given):
     """Map names to their number of dimensions, where it is certain: the parameters'
     from `given`, loop counters 0, and what follows from elementwise operations,
     reductions to a number, and indexing by numbers and slices."""
@@ -164,21 +164,30 @@ def _ranks(fdef, given):
     for node in gast.walk(fdef):
         if isinstance(node, gast.Assign) and not written_array(node):
             definitions.setdefault(node.targets[0].id, []).append(node.value)
+    # a parameter also holds the value it is called with
+    settle(definitions, ranks, rank_of,
+           also=lambda target: (given.get(target),) if target in params else ())
+    return {v: (None if r == UNSET else r) for v, r in ranks.items()}
+
+
+def settle(definitions, ranks, rank, also=lambda target: ()):
+    """Give each target of `definitions` (name -> the values assigned to it) the rank all
+    its values have (`rank(value, ranks)`, with the ranks `also(target)` adds), None
+    where they disagree, repeating until nothing changes; updates `ranks` in place."""
     changed = True
     while changed:
         changed = False
         for target, values in definitions.items():
-            found = {_rank(value, ranks) for value in values} - {UNSET}
-            if target in params:
-                found.add(given.get(target))      # the value it is called with
+            found = {rank(value, ranks) for value in values} - {UNSET}
+            found.update(also(target))
             new = UNSET if not found else found.pop() if len(found) == 1 else None
             if new != ranks.get(target, UNSET):
                 ranks[target] = new
                 changed = True
-    return {v: (None if r == UNSET else r) for v, r in ranks.items()}
+    return ranks
 
 
-def _rank(rhs, ranks):
+def rank_of(rhs, ranks):
     """The rank of `rhs`'s value, None where unknown (UNSET while a name it reads is)."""
     if isinstance(rhs, gast.Constant):
         return 0 if isinstance(rhs.value, (bool, int, float, complex)) else None
@@ -194,7 +203,7 @@ def _rank(rhs, ranks):
         if prim.spelling == "np.shape":
             return TUPLE
         if prim.spelling in ("np.linalg.det", "np.trace"):
-            return 0 if len(rhs.args) == 1 and _rank(rhs.args[0], ranks) == 2 else None
+            return 0 if len(rhs.args) == 1 and rank_of(rhs.args[0], ranks) == 2 else None
         if prim.shape == "scalar" and len(rhs.args) == 1:
             return 0
         if prim.shape == "elementwise":
@@ -226,7 +235,7 @@ def _rank(rhs, ranks):
 
 
 def _highest(nodes, ranks):
-    found = [_rank(n, ranks) for n in nodes]
+    found = [rank_of(n, ranks) for n in nodes]
     if any(r is None or r == TUPLE for r in found):
         return None
     if UNSET in found:
