@@ -9,10 +9,17 @@ module, which does not), on several inputs, some with loops that run once or
 not at all; the specialised source is checked to regroup where it should.
 """
 
+import ast
+import random
+
+import gast
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import adjit
+from adjit.transform import accumulate, emit
 from fd import assert_close, numeric_gradient
 from program_gen import load_module
 
@@ -271,8 +278,6 @@ def stencil_program(r):
 
 
 def check_random_stencil(tmp_path_factory, seed, point, compiled):
-    import random
-    from hypothesis import assume
     text = stencil_program(random.Random(seed))
     prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="stencil").prog
     rng = np.random.default_rng(point)
@@ -287,9 +292,6 @@ def check_random_stencil(tmp_path_factory, seed, point, compiled):
         _, grads = df._specialised(list(args), False)._python(np.copy(args[0]), args[1])
     for g, expected in zip(grads, numeric):
         assert_close(g, expected, context=f"at {args}\n{text}\n{df.source_for(*args)}")
-
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
@@ -324,11 +326,6 @@ def test_adds_at_one_slice_are_merged():
 
 
 def merged(text):
-    import ast
-
-    import gast
-
-    from adjit.transform import accumulate, emit
     fdef = gast.parse(text).body[0]
     accumulate.accumulate(fdef, {})
     return ast.unparse(emit.to_ast(fdef))
