@@ -189,11 +189,21 @@ def log_write(log, array, index):
     return log
 
 
-def log_all(log, array):
+def log_all(log, array, room=1):
     """Save every element of `array`, before a loop that writes many of them (and reads
-    none): its writes need no log of their own. Returns the log."""
+    none): its writes need no log of their own. Returns the log.
+
+    `room`: how many whole arrays like this one the log will likely be given from now
+    on (the iterations left of an enclosing loop). Compiled, a log that must grow
+    makes room for them all at once (up to `WHOLE_ROOM` elements), rather than
+    doubling again and again, copying what it holds each time."""
     log.append((slice(None), snapshot(array[...])))
     return log
+
+
+# The most elements `log_all` makes room for ahead (half a gigabyte of float64; the
+# pages are not touched until written).
+WHOLE_ROOM = 1 << 26
 
 
 _FANCY_WRITE = ("adjit: writing through an array of indices (`a[idx] = v`) is not supported: "

@@ -753,11 +753,18 @@ def _log_write(log, array, index):
 
 
 @overload(helpers.log_all)
-def _log_all(log, array):
+def _log_all(log, array, room=1):
     if _is_array(array):
-        def impl(log, array):
+        whole_room = helpers.WHOLE_ROOM
+
+        def impl(log, array, room=1):
             m = array.size
-            log = _log_room(log, 1, m)
+            where, old, count = log
+            if count[0] + 1 > where.shape[0] or count[1] + m > old.shape[0]:
+                # (room for `room` arrays, as far as WHOLE_ROOM goes: one allocation
+                # instead of a doubling, and a copy of all that is held, every few calls)
+                ahead = max(1, min(room, whole_room // max(m, 1)))
+                log = _log_room(log, ahead, ahead * m)
             where, old, count = log
             _move(old, count[1], _flat(array), 0, m)
             where[count[0]] = ~m

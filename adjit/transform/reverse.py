@@ -26,7 +26,14 @@ in another's body whose writes into such an array nothing reads before the
 outer iteration's reverse undoes them is re-run without them. And where such
 a loop is about to write at least half as many elements as the array holds
 (`whole_<a>`), it logs the whole array once before it starts instead of each
-element as it writes it.
+element as it writes it: for one such array the loop is generated twice, one
+logging nothing after `log_all`, one logging each write, so no iteration tests
+the flag; `log_all` is told how many iterations of the enclosing loop are left,
+so that its log, when it must grow, grows once for them all.
+
+A reverse iteration's re-run reads `y` itself where the body copies it (`x =
+np.copy(y)`) and nothing in the rest of the reverse iteration writes into `y` or
+`x` (see `share_copies`): no array made, nothing copied.
 
 A `for` loop's body does not recompute what is expensive (a matrix product, a
 call of one of your functions, an exponential or other transcendental function
@@ -157,7 +164,14 @@ class _Generator:
         self.saving = {}           # id(statement) -> (stack, slot, capacity)
         self.restoring = {}        # id(statement) -> (stack, slot)
         self.whole_flags = {}      # (id(loop), array) -> flag: the loop logs the whole array
-        self.whole = {}            # array -> the flag of the loop whose body is being generated
+        # While a loop's body is generated, its arrays logged whole: array -> the flag
+        # that says so (each write logged only when it is false), or None where the
+        # body runs only after the whole array was logged (no write logged).
+        self.whole = {}
+        # While a `for` loop's body is generated in the forward sweep: how many of its
+        # iterations are left (this one included), which a loop inside that logs a whole
+        # array tells `log_all` (room for them all at once: its log need not grow each time).
+        self.remaining = None
 
     def adj(self, var):
         return self.namer.adjoint(var)
@@ -277,10 +291,11 @@ class _Generator:
                 log = self.writes.logs[array]
                 index = _index_value(stmt.targets[0].slice)
                 save = assign(log, call("log_write", name(log), name(array), index))
-                if array in self.whole:
+                if array in self.whole and self.whole[array] is not None:
                     save = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=name(self.whole[array])),
                                    body=[save], orelse=[])
-                out.append(gast.copy_location(save, stmt))
+                if array not in self.whole or self.whole[array] is not None:
+                    out.append(gast.copy_location(save, stmt))
                 out.append(copy.deepcopy(stmt))
             elif isinstance(stmt, gast.Assign):
                 if rerun and (getattr(stmt, "adjit_backedge", False)
@@ -310,11 +325,11 @@ class _Generator:
                     out.extend(self.without(self.rerun_without.get(id(stmt), ()),
                                             self.forward_loop, stmt))
                 else:
-                    whole = self.log_whole(stmt)
-                    new = copy.copy(stmt)
-                    new.body = self.with_whole(stmt, self.forward, stmt.body, False, False) \
-                        + self.exit_check(stmt)
-                    out.extend(whole + [new])
+                    def loop_code(stmt=stmt):
+                        new = copy.copy(stmt)
+                        new.body = self.forward(stmt.body, False, False) + self.exit_check(stmt)
+                        return [new]
+                    out.extend(self.logged_loop(stmt, loop_code))
         return out
 
     def expensive(self, loop):
@@ -379,11 +394,35 @@ class _Generator:
         return {a: k for a, k in found.items() if a not in nested
                 and a in self.write_only(loop) and a not in self.suppressed}
 
+    def logged_loop(self, loop, loop_code, trips=None):
+        """`loop` (made by `loop_code()`, which generates its body) with what comes before
+        it to log whole the arrays it writes but never reads, where it writes at least half
+        as many elements as they hold (see `log_whole`). With one such array, the loop is
+        generated twice, so that no iteration tests the flag: `if whole_a: log_a =
+        log_all(log_a, a)` then the loop without logging its writes into `a`, `else:` the
+        loop logging each (Numba does not take such a test out of the loop itself).
+        With more, each write is logged `if not whole_a`."""
+        flags, saves = self.log_whole(loop, trips)
+        candidates = list(self.whole_candidates(loop))
+        if len(candidates) != 1:
+            whole = {a: self.whole_flags[(id(loop), a)] for a in candidates}
+            ifs = [gast.copy_location(gast.If(test=name(whole[a]), body=[saves[a]], orelse=[]),
+                                      loop) for a in candidates]
+            return flags + ifs + self.scoped("whole", dict(self.whole, **whole), loop_code)
+        (array,) = candidates
+        logged = self.scoped("whole", dict(self.whole, **{array: None}), loop_code)
+        each = self.scoped("whole", {a: f for a, f in self.whole.items() if a != array},
+                           loop_code)
+        choice = gast.If(test=name(self.whole_flags[(id(loop), array)]),
+                         body=[saves[array]] + logged, orelse=each)
+        return flags + [gast.copy_location(choice, loop)]
+
     def log_whole(self, loop, trips=None):
         """Before `loop`: for each array it writes but never reads, decide whether to log
         the whole array now (`whole_<a>`, when the loop writes at least half as many
-        elements) rather than each element as it is written."""
-        out = []
+        elements) rather than each element as it is written. Returns the flags'
+        assignments, and for each array the statement logging it whole."""
+        flags, saves = [], {}
         for array, k in self.whole_candidates(loop).items():
             key = (id(loop), array)
             if key not in self.whole_flags:
@@ -396,11 +435,11 @@ class _Generator:
             dense = gast.Compare(left=binop(const(2), gast.Mult(), copy.deepcopy(writes)),
                                  ops=[gast.GtE()], comparators=[call("size_of", name(array))])
             log = self.writes.logs[array]
-            save = assign(log, call("log_all", name(log), name(array)))
-            out += [assign(flag, dense), gast.If(test=name(flag), body=[save], orelse=[])]
-        for stmt in out:
-            gast.copy_location(stmt, loop)
-        return out
+            room = [copy.deepcopy(self.remaining)] if self.remaining is not None else []
+            save = assign(log, call("log_all", name(log), name(array), *room))
+            flags.append(gast.copy_location(assign(flag, dense), loop))
+            saves[array] = gast.copy_location(save, loop)
+        return flags, saves
 
     def scoped(self, attribute, value, generate, *args):
         """`generate(*args)` with `self.<attribute>` set to `value` meanwhile."""
@@ -410,14 +449,6 @@ class _Generator:
             return generate(*args)
         finally:
             setattr(self, attribute, before)
-
-    def with_whole(self, loop, generate, *args):
-        """`generate(*args)` for `loop`'s body, whose writes into an array logged whole
-        before it are logged one by one only when it was not."""
-        whole = dict(self.whole)
-        for array in self.whole_candidates(loop):
-            whole[array] = self.whole_flags[(id(loop), array)]
-        return self.scoped("whole", whole, generate, *args)
 
     def without(self, arrays, generate, *args):
         """`generate(*args)` for code that neither writes into `arrays` nor undoes writes."""
@@ -534,8 +565,6 @@ class _Generator:
         for array, height in facts["entry"].items():
             if array not in self.suppressed:
                 out.append(assign(height, call("log_height", name(self.writes.logs[array]))))
-        if not facts["growing"]:
-            out.extend(self.log_whole(loop, name(facts["trips"])))
         pushes = []
         saves = [(stack, name(var), name(var)) for var, stack in facts["stacks"].items()]
         saves += [(stack, const(0), call("log_height", name(self.writes.logs[array])))
@@ -554,18 +583,24 @@ class _Generator:
         elif facts["done"]:
             pushes.append(assign(facts["done"], binop(copy.deepcopy(facts["slot"]), gast.Add(),
                                                       const(1))))
-        new = copy.copy(loop)
         saving = {key: (stack, facts["slot"], name(facts["trips"]))
                   for key, stack in facts["saved"].items()}
-        body = self.scoped("saving", saving, self.with_whole, loop, self.forward, loop.body,
-                           False, False)
-        new.body = pushes + body + count + self.exit_check(loop)
-        out.append(new)
-        for stmt in out:
-            gast.copy_location(stmt, loop)
+        remaining = None if facts["growing"] else \
+            binop(name(facts["trips"]), gast.Sub(), copy.deepcopy(facts["slot"]))
+
+        def loop_code():
+            new = copy.copy(loop)
+            body = self.scoped("remaining", remaining, self.scoped, "saving", saving,
+                               self.forward, loop.body, False, False)
+            new.body = copy.deepcopy(pushes) + body + copy.deepcopy(count) + self.exit_check(loop)
             for node in new.body:
                 if not hasattr(node, "lineno"):
                     gast.copy_location(node, loop)
+            return [new]
+        out += self.logged_loop(loop, loop_code, name(facts["trips"])) if not facts["growing"] \
+            else loop_code()
+        for stmt in out:
+            gast.copy_location(stmt, loop)
         return out
 
     # ---- reverse sweep -------------------------------------------------
@@ -642,9 +677,41 @@ class _Generator:
         restoring = {key: (stack, slot) for key, stack in facts["saved"].items()}
         body.extend(self.scoped("restoring", restoring, self.forward, loop.body, True, True))
         body.extend(adjoint)
+        self.share_copies(body, loop, facts)
         new = gast.For(target=name(target, store=True), iter=fold(header), body=body, orelse=[],
                        type_comment=None)
         return [gast.copy_location(new, loop)]
+
+    def share_copies(self, body, loop, facts):
+        """In a reverse iteration's `body`: the copy `x = np.copy(y)` the re-run makes becomes
+        `x = y` (no new array, no copy) where, for the rest of the iteration, nothing writes
+        into `y`'s array or `x` (no write, undo or adjoint update into `y`, `x` or a name that
+        may share their memory), and `x` lives only in this iteration: `x` reads the same
+        values as the copy would. (In the forward sweep the copy stays: later writes into
+        `y` are what it is for.)"""
+        for index, stmt in enumerate(body):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+                continue
+            prim = getattr(stmt.value, "adjit_primitive", None)
+            if prim is None or prim.spelling != "np.copy" or len(stmt.value.args) != 1 \
+                    or stmt.value.keywords or not isinstance(stmt.value.args[0], gast.Name):
+                continue
+            x, y = stmt.targets[0].id, stmt.value.args[0].id
+            if x in facts["stacks"] or x in self.writes.logs or x in self.exempt \
+                    or not self.local_to(loop, x):
+                continue
+            shared = {x, y}
+            for array, sharing in self.writes.sharing.items():
+                if x in sharing or y in sharing:
+                    shared |= sharing | {array}
+            if not _writes_any(body[index + 1:], shared):
+                stmt.value = name(y)
+
+    def local_to(self, loop, var):
+        """Whether `var` appears only in `loop`'s body."""
+        inside = sum(1 for node in gast.walk(loop) if isinstance(node, gast.Name) and node.id == var)
+        return inside == sum(1 for node in gast.walk(self.tree)
+                             if isinstance(node, gast.Name) and node.id == var)
 
     def reverse_write(self, stmt):
         """`a[i] = v`: `v` gets the gradient of the elements written, which get no
@@ -795,6 +862,27 @@ def _index_value(index):
         return call("slice", *[copy.deepcopy(b) if b is not None else const(None)
                                for b in (index.lower, index.upper, index.step)])
     return copy.deepcopy(index)
+
+
+# Helpers that change an argument in place.
+_MUTATING = {"undo_write", "undo_to", "log_write", "log_all", "add_at", "zero_at", "grow"}
+
+
+def _writes_any(stmts, names):
+    """Whether `stmts` may change an array one of `names` holds: a write `a[i] = v` into
+    one, or a helper that changes its argument in place (`undo_to(log_a, a, h)`) given
+    one; any call of a function not known (a user function's adjoint) given one too."""
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) \
+                    and isinstance(node.value, gast.Name) and node.value.id in names:
+                return True
+            if isinstance(node, gast.Call) and not getattr(node, "adjit_primitive", None) \
+                    and (not isinstance(node.func, gast.Name) or node.func.id in _MUTATING
+                         or node.func.id.endswith("_adjoint")) \
+                    and any(isinstance(a, gast.Name) and a.id in names for a in node.args):
+                return True
+    return False
 
 
 def _is_zero(node):
