@@ -319,3 +319,23 @@ def test_log_all_room(room, compiled):
 
 def test_log_all_room_is_capped():
     assert helpers.WHOLE_ROOM * 8 <= 2 ** 30
+
+
+def test_copy_of_a_number_stays_a_copy():
+    """`np.copy` of a number is an array: the reverse keeps the copy (same type as in the
+    forward sweep); gradients compiled and as Python against finite differences."""
+    def f(x, steps):
+        s = x[0] * 1.0
+        acc = 0.0
+        for t in range(steps):
+            c = np.copy(s)
+            acc = acc + c * x[t % 3]
+            s = s * 0.9
+        return acc
+
+    args = (np.array([0.5, -1.0, 2.0]), 5)
+    df = adjit.grad(f, jit=False)
+    assert "np.copy(s)" in _reverse_part(df.source_for(*args))
+    expected = numeric_gradient(f, args, 0)
+    for jit in (None, False):
+        assert_close(adjit.grad(f, jit=jit)(*args), expected)

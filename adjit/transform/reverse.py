@@ -686,7 +686,8 @@ class _Generator:
         """In a reverse iteration's `body`: the copy `x = np.copy(y)` the re-run makes becomes
         `x = y` (no new array, no copy) where, for the rest of the iteration, nothing writes
         into `y`'s array or `x` (no write, undo or adjoint update into `y`, `x` or a name that
-        may share their memory), and `x` lives only in this iteration: `x` reads the same
+        may share their memory), `y` is an array written into somewhere (never a number,
+        whose copy is an array), and `x` lives only in this iteration: `x` reads the same
         values as the copy would. (In the forward sweep the copy stays: later writes into
         `y` are what it is for.)"""
         for index, stmt in enumerate(body):
@@ -698,8 +699,8 @@ class _Generator:
                 continue
             x, y = stmt.targets[0].id, stmt.value.args[0].id
             if x in facts["stacks"] or x in self.writes.logs or x in self.exempt \
-                    or not self.local_to(loop, x):
-                continue
+                    or y not in self.writes.logs or not self.local_to(loop, x):
+                continue    # (`y` written into somewhere: an array, never a number)
             shared = {x, y}
             for array, sharing in self.writes.sharing.items():
                 if x in sharing or y in sharing:
