@@ -20,7 +20,7 @@ import pickle
 import re
 
 import numba
-from numba.core import caching
+from numba.core import caching, codegen, compiler
 from numba.core.runtime import nrt
 from numba.cpython import hashing  # noqa: F401 -- puts the hash secret in LLVM's symbol table
 
@@ -184,17 +184,91 @@ class CheckedCache(caching.FunctionCache):
             pass                        # gradient is compiled all the same
 
 
+# ---- the optimisation level of generated code ------------------------------------------
+# Numba optimises every function at -O3 (NUMBA_OPT). Most of the first call of an array
+# gradient is LLVM optimising the generated adjoint at that level: lstm's adjoint (about 25
+# array expressions, each a loop nest that LLVM sees whole) spent ~9 of its 10 s of
+# compilation in LLVM. -O3's passes over the module, and its function passes on a big
+# function (non-trivial loop unswitching copies each broadcasting loop nest for each
+# invariant test), cost two to three times -O2's there, for the same machine code speed:
+# the adjoints of the benchmark workloads run as fast and give bit-identical results at
+# -O2 (measured one against the other in one process). Small functions (heat's loops of
+# scalar updates) do run a few per cent faster for -O3's function passes, which cost them
+# little: a function of fewer than _BIG_FUNCTION basic blocks keeps them.
+# A lower NUMBA_OPT (a user debugging at -O0) applies here too.
+
+ADJOINT_OPT = 2
+_BIG_FUNCTION = 400     # basic blocks (benchmarks: heat's adjoint 172, mlp's 699, lstm's 1462)
+
+
+def _level(wanted):
+    return min(wanted, int(numba.core.config.OPT))
+
+
+class _AdjointLibrary(codegen.JITCodeLibrary):
+    """Numba's code library, optimising at ADJOINT_OPT instead of NUMBA_OPT: the
+    module passes always, the function passes on big functions only."""
+
+    def _optimize_functions(self, ll_module):
+        ll_module.data_layout = self._codegen._data_layout
+        for func in ll_module.functions:
+            big = sum(1 for _ in func.blocks) >= _BIG_FUNCTION
+            fpm, pb = self._codegen._function_pass_manager(
+                opt=_level(ADJOINT_OPT) if big else int(numba.core.config.OPT))
+            with self._recorded_timings.record(f"Function passes on {func.name!r}", pb):
+                fpm.run(func, pb)
+
+    def _optimize_final_module(self):
+        # (as Numba's: a cheap pass that inlines, reference-count pruning, the full pass)
+        cheap, cheap_builder = self._codegen._module_pass_manager(
+            loop_vectorize=self._codegen._loopvect, slp_vectorize=False,
+            opt=self._codegen._opt_level, cost="cheap")
+        with self._recorded_timings.record("Module passes (cheap)", cheap_builder):
+            cheap.run(self._final_module, cheap_builder)
+        if not numba.core.config.LLVM_REFPRUNE_PASS:
+            self._final_module = codegen.remove_redundant_nrt_refct(self._final_module)
+        full, full_builder = self._codegen._module_pass_manager(opt=_level(ADJOINT_OPT))
+        with self._recorded_timings.record("Module passes (full)", full_builder):
+            full.run(self._final_module, full_builder)
+
+
+class _AdjointCompiler(compiler.Compiler):
+    """Numba's compiler, putting the function's code in an `_AdjointLibrary`."""
+
+    def compile_extra(self, func):
+        if self.state.library is None:
+            self.state.library = _AdjointLibrary(self.state.targetctx.codegen(),
+                                                 func.__qualname__)
+            self.state.library.enable_object_caching()     # (as Numba's lowering does)
+        return super().compile_extra(func)
+
+
+def register_jitable(function):
+    """Numba's `register_jitable` for the functions a generated module defines besides its
+    gradient (the user's functions it calls, and their adjoints): compiled, when called from
+    compiled code, at ADJOINT_OPT as the gradient is; plain Python otherwise."""
+    return numba.extending.register_jitable(pipeline_class=_AdjointCompiler)(function)
+
+
+def _is_generated_code(function):
+    """Whether `function` comes from a module adjit generated (`cache.module_path`)."""
+    return (function.__module__ or "").startswith("adjit_generated_")
+
+
 def jit(function):
     """A lazily compiling Numba dispatcher for `function`, cached on disk if possible.
 
-    A function of a generated module in the cache directory gets a `CheckedCache`;
-    any other (a user's function, for `adjit.jit`) gets Numba's own cache; nothing
-    is cached when the cache directory is not usable."""
+    A function of a generated module is optimised at ADJOINT_OPT and, in the cache
+    directory, gets a `CheckedCache`; any other (a user's function, for `adjit.jit`)
+    is Numba's as usual, with Numba's own cache; nothing is cached when the cache
+    directory is not usable."""
+    generated = _is_generated_code(function)
+    options = {"pipeline_class": _AdjointCompiler} if generated else {}
     directory = cache.cache_dir()
     if directory is None:
-        return numba.njit(cache=False)(function)
-    dispatcher = numba.njit(function)
-    if cache.is_generated(function.__code__.co_filename, directory):
+        return numba.njit(cache=False, **options)(function)
+    dispatcher = numba.njit(**options)(function)
+    if generated and cache.is_generated(function.__code__.co_filename, directory):
         try:
             dispatcher._cache = CheckedCache(function)
         except (RuntimeError, OSError):     # no usable __pycache__, or the module was

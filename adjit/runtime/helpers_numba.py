@@ -16,7 +16,7 @@ from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing import signature
 from numba.core.typing.npydecl import parse_dtype
 from numba.extending import intrinsic, overload, register_jitable, type_callable
-from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array, populate_array
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape, get_itemsize, make_array, populate_array
 
 from . import helpers
 
@@ -47,6 +47,40 @@ def _dims(shape):
     return None
 
 
+def _allocate(context, builder, arrtype, shapes):
+    """A new array of C-order type `arrtype` with dimensions `shapes` (LLVM intp values),
+    its elements not set: Numba's `_empty_nd_impl` without its trampoline to the array
+    type's `_allocate` method, which Numba compiles as a function of its own (about a
+    tenth of a second, the first time in a process) only to call the runtime's allocator."""
+    assert arrtype.layout == "C"
+    ary = make_array(arrtype)(context, builder)
+    intp = context.get_value_type(types.intp)
+    itemsize = context.get_constant(types.intp, get_itemsize(context, arrtype))
+    size = context.get_constant(types.intp, 1)
+    overflow = cgutils.false_bit
+    for extent in [*shapes, itemsize]:      # elements, then bytes
+        product = builder.smul_with_overflow(size, extent)
+        size = builder.extract_value(product, 0)
+        overflow = builder.or_(overflow, builder.extract_value(product, 1))
+    with builder.if_then(overflow, likely=False):
+        context.call_conv.return_user_exc(builder, ValueError, (
+            "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum "
+            "possible size.",))
+    strides = [itemsize]
+    for extent in reversed(shapes[1:]):
+        strides.append(builder.mul(strides[-1], extent))
+    align = context.get_constant(types.uint32,
+                                 context.get_preferred_array_alignment(arrtype.dtype))
+    meminfo = context.nrt.meminfo_alloc_aligned(builder, size, align)
+    data = builder.bitcast(context.nrt.meminfo_data(builder, meminfo),
+                           context.get_data_type(arrtype.dtype).as_pointer())
+    populate_array(ary, data=data,
+                   shape=cgutils.pack_array(builder, list(shapes), ty=intp),
+                   strides=cgutils.pack_array(builder, strides[::-1][:arrtype.ndim], ty=intp),
+                   itemsize=itemsize, meminfo=meminfo)
+    return ary
+
+
 def _new_array(zero):
     def typer(typingctx, shape, dtype):
         ndim, nb_dtype = _dims(shape), parse_dtype(dtype)
@@ -55,7 +89,7 @@ def _new_array(zero):
 
         def codegen(context, builder, sig, args):
             shapes = _parse_shape(context, builder, sig.args[0], args[0])
-            ary = _empty_nd_impl(context, builder, sig.return_type, shapes)
+            ary = _allocate(context, builder, sig.return_type, shapes)
             if zero:
                 cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
             return ary._getvalue()
@@ -119,7 +153,7 @@ def _new_like(context, builder, x_type, x, dtype, zero=False):
     """A new C-order array of `dtype` with the shape of array `x`."""
     shapes = cgutils.unpack_tuple(builder, make_array(x_type)(context, builder, x).shape,
                                   count=x_type.ndim)
-    ary = _empty_nd_impl(context, builder, types.Array(dtype, x_type.ndim, "C"), shapes)
+    ary = _allocate(context, builder, types.Array(dtype, x_type.ndim, "C"), shapes)
     if zero:
         cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
     return ary
@@ -208,7 +242,7 @@ def _stack_like_code(value, capacity):
         # (float64 whatever the witness, as the overload below)
         def codegen(context, builder, sig, args):
             shapes = _parse_shape(context, builder, sig.args[1], args[1])
-            return _empty_nd_impl(context, builder, sig.return_type, shapes)._getvalue()
+            return _allocate(context, builder, sig.return_type, shapes)._getvalue()
         return types.Array(types.float64, 1, "C"), (value, capacity), codegen
 
 

@@ -12,13 +12,13 @@ from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.core.typing import signature
-from numba.np.arrayobj import _empty_nd_impl, make_array
+from numba.np.arrayobj import make_array
 from numba.np.linalg import dot_3_mm, ensure_blas, make_contiguous
 from numba.extending import overload, register_jitable
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import linalg_helpers as H
-from .helpers_numba import _empty, _filled, _lowered, _zeros
+from .helpers_numba import _allocate, _empty, _filled, _lowered, _zeros
 
 
 def _array(t, *ndims):
@@ -62,7 +62,7 @@ def _product_code(a, b):
             b = make_array(sig.args[1])(context, builder, args[1])
             m, _ = cgutils.unpack_tuple(builder, a.shape)
             _, n = cgutils.unpack_tuple(builder, b.shape)
-            out = _empty_nd_impl(context, builder, out_type, [m, n])._getvalue()
+            out = _allocate(context, builder, out_type, [m, n])._getvalue()
             filled = dot_3_mm(context, builder, signature(out_type, *sig.args, out_type),
                               (args[0], args[1], out))
             context.nrt.decref(builder, out_type, filled)   # (returned borrowed: a reference more)
