@@ -11,16 +11,24 @@ for them, checked against central finite differences, compiled and as Python.
   and nothing in the reverse iteration writes `y` or `x` after the copy: no array made,
   nothing copied. Where something does (the loop reads `y` too, `x` is written, `y` is
   written after the copy), the copy stays.
+
+Random time-stepping programs (hypothesis) mix these: ranges that shrink, loops that read
+the array they write, copies written, second arrays, `for` and `while`.
 """
+
+import random
 
 import numba
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import adjit
 from adjit.runtime import helpers
 from adjit.runtime.helpers import log_all, log_height, undo_log, undo_to
 from fd import assert_close, numeric_gradient
+from program_gen import load_module
 
 MODES = {"numba": None, "python": False}
 
@@ -339,3 +347,75 @@ def test_copy_of_a_number_stays_a_copy():
     expected = numeric_gradient(f, args, 0)
     for jit in (None, False):
         assert_close(adjit.grad(f, jit=jit)(*args), expected)
+
+
+# ---------------------------------------------------------------- random time-stepping loops
+
+def _shifted(v, c):
+    return v if c == 0 else f"{v} + {c}" if c > 0 else f"{v} - {-c}"
+
+
+def stepping_program(r):
+    """A random explicit time-stepping loop: `old = u.copy()`, then a loop writing `u[i]`
+    from `old` at several offsets over a random range (sometimes shrinking each step),
+    sometimes reading `u` too (then `u` is not write-only), sometimes writing `old`, an
+    element of `u` after the loop, or a second array; under `for` or `while`."""
+    lo, hi = r.randint(0, 2), r.randint(0, 2)
+
+    def read(array):
+        return f"{array}[{_shifted('i', r.randint(-lo, hi))}]"
+
+    terms = [f"{read('old')} * w", f"np.sin({read('old')})", f"{read('old')} * 0.5",
+             f"w * {read('old')} ** 2"]
+    if r.random() < 0.25 and lo > 0:
+        terms.append(f"u[i - {r.randint(1, lo)}] * 0.25")         # reads `u` too
+    value = " + ".join(r.sample(terms, r.randint(1, len(terms))))
+    start = f"{lo} + t % 3" if r.random() < 0.3 else str(lo)
+    body = ["        old = u.copy()"]
+    if r.random() < 0.2:
+        body.append("        old[0] = old[n - 1] * w")
+    body += [f"        for i in range({start}, n - {hi}):", f"            u[i] = {value}"]
+    if r.random() < 0.2:
+        body.append("            v[i] = old[i] * w")       # a second array written
+    if r.random() < 0.2:
+        body.append("        u[t % n] = u[t % n] * w + old[0]")
+    if r.random() < 0.3:
+        head, tail = ["    t = 0", "    while t < steps:"], ["        t = t + 1"]
+    else:
+        head, tail = ["    for t in range(steps):"], []
+    lines = ["import numpy as np", "", "", "def prog(x, w, steps):", "    u = x.copy()",
+             "    v = x * 0.5", "    n = u.shape[0]"] + head + body + tail \
+        + ["    return np.sum(u * u * x) + np.sum(v * u)", ""]
+    return "\n".join(lines)
+
+
+def check_random_stepping(tmp_path_factory, seed, point, compiled):
+    text = stepping_program(random.Random(seed))
+    prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="stepping").prog
+    rng = np.random.default_rng(point)
+    args = (rng.uniform(-1.0, 1.0, int(rng.integers(2, 9))), float(rng.uniform(0.1, 0.6)),
+            int(rng.integers(0, 5)))
+    numeric = [numeric_gradient(prog, args, k) for k in range(2)]
+    coarse = [numeric_gradient(prog, args, k, step=2e-6) for k in range(2)]
+    assume(all(np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(numeric, coarse)))
+    df = adjit.grad(prog, wrt=(0, 1), jit=True if compiled else None)
+    if compiled:
+        grads = df(*args)
+    else:
+        _, grads = df._specialised(list(args), False)._python(np.copy(args[0]), *args[1:])
+    for g, expected in zip(grads, numeric):
+        assert_close(g, expected, context=f"at {args}\n{text}\n{df.source_for(*args)}")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
+def test_random_stepping_as_python(tmp_path_factory, seed, point):
+    check_random_stepping(tmp_path_factory, seed, point, compiled=False)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
+def test_random_stepping_compiled(tmp_path_factory, seed, point):
+    check_random_stepping(tmp_path_factory, seed, point, compiled=True)
