@@ -872,7 +872,8 @@ _MUTATING = {"undo_write", "undo_to", "log_write", "log_all", "add_at", "zero_at
 def _writes_any(stmts, names):
     """Whether `stmts` may change an array one of `names` holds: a write `a[i] = v` into
     one, or a helper that changes its argument in place (`undo_to(log_a, a, h)`) given
-    one; any call of a function not known (a user function's adjoint) given one too."""
+    one; any call of a function not known (a user function's adjoint) given one too, and
+    any call given one as `out=`."""
     for stmt in stmts:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) \
@@ -883,6 +884,10 @@ def _writes_any(stmts, names):
                          or node.func.id.endswith("_adjoint")) \
                     and any(isinstance(a, gast.Name) and a.id in names for a in node.args):
                 return True
+            if isinstance(node, gast.Call) and any(
+                    k.arg == "out" and isinstance(k.value, gast.Name) and k.value.id in names
+                    for k in node.keywords):
+                return True     # (`np.sum(a, out=x)`)
     return False
 
 
