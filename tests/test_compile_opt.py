@@ -150,3 +150,32 @@ def test_allocation_errors():
         _allocations(-1, np.ones(2))
     with pytest.raises(ValueError, match="array is too big"):
         _allocations(2 ** 62, np.ones(2))
+
+
+# ---- dot_grad_left / dot_grad_right of matrices, written into the calling function
+
+@numba.njit
+def _dot_grads(g, x, y):
+    return helpers.dot_grad_left(g, x, y), helpers.dot_grad_right(g, x, y)
+
+
+def _layouts(a):
+    """`a` as a C array, an F array, a transposed view and a strided view (same values)."""
+    wide = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+    wide[:, ::2] = a
+    return [a, np.asfortranarray(a), np.ascontiguousarray(a.T).T, wide[:, ::2]]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m, k, n", [(3, 4, 5), (1, 4, 1), (0, 3, 2), (3, 0, 2)])
+def test_dot_grads_are_numpys_products(m, k, n, dtype):
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    g = rng.normal(size=(m, n)).astype(dtype)
+    cases = [(g, x, y) for x in _layouts(rng.normal(size=(m, k)).astype(dtype))
+             for y in _layouts(rng.normal(size=(k, n)).astype(dtype))[:2]]
+    cases.append((np.asfortranarray(g), cases[0][1], cases[0][2]))
+    for g, x, y in cases:
+        left, right = _dot_grads(g, x, y)
+        assert left.dtype == dtype and right.dtype == dtype
+        assert np.array_equal(left, np.dot(g, y.T)) and left.shape == (m, k)
+        assert np.array_equal(right, np.dot(x.T, g)) and right.shape == (k, n)

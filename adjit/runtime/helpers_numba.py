@@ -551,6 +551,50 @@ def _dot_grad(left):
     return typer
 
 
+def _transposed(context, builder, ty, value):
+    """(the type of `value.T`, `value.T`) for a 2-D array `value` of type `ty`: a view (the
+    same data, shape and strides swapped) borrowing `value`'s reference."""
+    t_ty = ty.copy(layout={"C": "F", "F": "C"}.get(ty.layout, "A"))
+    ary = make_array(ty)(context, builder, value)
+    view = make_array(t_ty)(context, builder)
+    populate_array(view, data=ary.data,
+                   shape=cgutils.pack_array(builder, cgutils.unpack_tuple(builder, ary.shape)[::-1]),
+                   strides=cgutils.pack_array(builder,
+                                              cgutils.unpack_tuple(builder, ary.strides)[::-1]),
+                   itemsize=ary.itemsize, meminfo=ary.meminfo, parent=ary.parent)
+    return t_ty, view._getvalue()
+
+
+def _dot_grad_code(left):
+    """`dot_grad_left(g, x, y)` (g @ y.T) or `dot_grad_right` (x.T @ g) of matrices of one
+    float dtype, written into the calling function: `linalg_helpers_numba._product`'s code
+    on the transposed view (the overload below compiled a function of its own for each)."""
+    def typer(g, x, y):
+        if not all(_is_array(t) and t.ndim == 2 for t in (g, x, y)):
+            return None
+        from .linalg_helpers_numba import _product_code     # (it imports this module)
+        other = y if left else x
+        t_ty = other.copy(layout={"C": "F", "F": "C"}.get(other.layout, "A"))
+        found = _product_code(g, t_ty) if left else _product_code(t_ty, g)
+        if found is None:
+            return None
+        ret, operands, product = found
+
+        def codegen(context, builder, sig, args):
+            g_ty, x_ty, y_ty = sig.args
+            if left:
+                _, t = _transposed(context, builder, y_ty, args[2])
+                pair = (args[0], t)
+            else:
+                _, t = _transposed(context, builder, x_ty, args[1])
+                pair = (t, args[0])
+            return product(context, builder, signature(ret, *operands), pair)
+        return ret, (g, x, y), codegen
+    return typer
+
+
+_lowered(helpers.dot_grad_left)(_dot_grad_code(True))
+_lowered(helpers.dot_grad_right)(_dot_grad_code(False))
 overload(helpers.dot_grad_left)(_dot_grad(True))
 overload(helpers.dot_grad_right)(_dot_grad(False))
 
