@@ -27,7 +27,7 @@ loop may not have run, and then its index may not be valid.
 In straight-line code, adds at one index are merged into one add of their sum
 (`merge`), and the adjoint of a sum is spread over an array only where
 something needs the array, not where an add spreads it anyway
-(`_spread_late`): an array expression then makes fewer temporaries.
+(`spread_late`): an array expression then makes fewer temporaries.
 
 Runs on a specialised adjoint (`pipeline`), where ranks are known: a sum is a
 number, so the array's rank must equal the number of indices.
@@ -41,15 +41,22 @@ from .names import names_in, walk
 from .normalize import assign, name
 from .shapes import rank_of, settle
 
-_SIZED = {"zeros_like": -1, "broadcast_like": -1, "seed_like": 0}   # helper -> the argument
+_SIZED = {"zeros_like": -1, "broadcast_like": -1, "unbroadcast": -1,   # helper -> the argument
+          "seed_like": 0}
 _IN_PLACE = ("add_at", "zero_at")                                  # giving the shape
 
 
 def accumulate(fdef, ranks):
     """Regroup the adds of `fdef`, in place. `ranks`: the number of dimensions of the
     primal names, where known (`shapes.ranks_of`)."""
-    ranks = _adjoint_ranks(fdef, ranks)
-    _spread_late(fdef)
+    spread_late(fdef)
+    regroup(fdef, adjoint_ranks(fdef, ranks))
+    return fdef
+
+
+def regroup(fdef, ranks):
+    """Sums in registers and merged adds (see the module docstring), in place; `ranks`
+    those of the adjoint's names too (`adjoint_ranks`)."""
     _Accumulator(ranks, names_in(fdef)).block(fdef.body)
     return fdef
 
@@ -58,7 +65,7 @@ _JUMPS = (gast.Break, gast.Continue, gast.Return, gast.Raise)
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.USub, gast.UAdd)
 
 
-def _spread_late(fdef):
+def spread_late(fdef):
     """`broadcast_like(s, w)` (the adjoint of a sum: `s` spread over `w`'s shape) whose
     value goes only through elementwise arithmetic into an add into an array, directly
     or through names read only so in turn, becomes `s`. The add spreads the value over
@@ -141,7 +148,7 @@ def _drop(stmts, dead):
     return False
 
 
-def _adjoint_ranks(fdef, known):
+def adjoint_ranks(fdef, known):
     """`known` extended to the adjoint's own names: an adjoint made by `zeros_like(x)`
     has `x`'s rank, and so has what adds into it or computes elementwise from it."""
     definitions = {}
@@ -149,7 +156,13 @@ def _adjoint_ranks(fdef, known):
         if (isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
                 and node.targets[0].id not in known):
             definitions.setdefault(node.targets[0].id, []).append(node.value)
-    ranks = settle(definitions, dict(known), _value_rank)
+    known = dict(known)
+    for arg in fdef.args.args:
+        if arg.id not in known and arg.id not in definitions:
+            # A seed the adjoint uses as it comes: reverse shapes it (`seed_like`) unless
+            # the result is a number, and then it is one (the default 1.0).
+            known[arg.id] = 0
+    ranks = settle(definitions, known, _value_rank)
     return {v: r for v, r in ranks.items() if isinstance(r, int)}
 
 
