@@ -1,7 +1,7 @@
 """The compiler pipeline: function source in, adjoint module text out.
 
 source -> refuse -> control -> normalize -> ssa -> copies -> writes -> activity -> reverse -> cleanup
--> accumulate, elementwise_loops, array_shape (specialised to ranks only) -> fuse (on copies, at emission) -> emit.
+-> accumulate, elementwise_loops, invariant_reads, array_shape (specialised to ranks only) -> fuse (on copies, at emission) -> emit.
 Each pass is a pure function of its input tree; this module only strings
 them together. The user's namespace and the rules come in through callbacks,
 so the compiler never imports the runtime: `resolve_call(source, call_node)`
@@ -21,7 +21,7 @@ import inspect
 import gast
 
 from . import (accumulate, activity, array_shape, cleanup, control, copies, elementwise_loops,
-               emit, forward, fuse, normalize, refuse, reverse, shapes, ssa, writes)
+               emit, forward, fuse, invariant_reads, normalize, refuse, reverse, shapes, ssa, writes)
 from . import source as source_pass
 from .names import Namer, names_in
 
@@ -153,6 +153,7 @@ def _transform(unit, wrt, op_primitive, helper_names, stack, callee=False, ranks
         adjoint_ranks = accumulate.adjoint_ranks(adjoint, known)
         adjoint_ranks.update(elementwise_loops.lower(adjoint, adjoint_ranks, namer))
         accumulate.regroup(adjoint, adjoint_ranks)
+        invariant_reads.hoist(adjoint, adjoint_ranks)
         array_shape.read_attributes(adjoint, known)
     if callee:
         primal = reverse.primal(tree, writes=written)
