@@ -263,8 +263,12 @@ class _Lowering:
             elif kind == "element":
                 target = stmt.targets[0].id
                 self.changed[target] = 0
-                value = run.element_value.get(id(stmt), stmt.value)
-                body.append(assign(target, run.element_of(value, counter), like=stmt))
+                value = run.element_of(run.element_value.get(id(stmt), stmt.value), counter)
+                if isinstance(value, gast.Name) and value.id not in run.elements \
+                        and run.rank(value.id) == 0:
+                    run.same[target] = value    # `bmul8 = bresult`: read bresult instead
+                else:
+                    body.append(assign(target, value, like=stmt))
             elif kind == "sum":
                 target = stmt.targets[0].id
                 start, summed = run.summed(stmt.value)
@@ -320,6 +324,7 @@ class _Run:
         #                             `unbroadcast(g, w)`: the element is g's
         self.read = set()       # names read so far
         self.other_length = False   # the statement last tried is elementwise over another
+        self.same = {}          # element name -> the number it is a copy of (not emitted)
 
     # -- what is known of a name -------------------------------------------------------
 
@@ -626,6 +631,8 @@ class _Run:
 
     def element_read(self, node, counter):
         v = node.id
+        if isinstance(node.ctx, gast.Load) and v in self.same:
+            return name(self.same[v].id)
         if not isinstance(node.ctx, gast.Load) or v in self.elements and v not in self.place:
             return node         # a number, or an element the loop computes
         if self.rank(v) != 1:
