@@ -15,15 +15,13 @@ import random
 import gast
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import adjit
 from adjit.transform import accumulate, emit
 from fd import assert_close, numeric_gradient
-from program_gen import load_module
-
-MODES = {"python": False, "numba": True}
+from specialised import (MODES, case_id, check, check_random_program, fresh, gradient,
+                         specialised_python)
 
 
 def stencil(x):
@@ -162,34 +160,14 @@ CASES = [
     (rows_sum, lambda: (rng.normal(size=(4, 3)), float(rng.normal())), ("m", "w"), False),
     (two_sums, vector(5), ("x",), True),
 ]
-GRADS = {}
-
-
-def gradient(func, mode, wrt):
-    key = (func, mode, wrt)
-    if key not in GRADS:
-        GRADS[key] = adjit.grad(func, wrt=wrt, jit=MODES[mode])
-    return GRADS[key]
-
-
-def case_id(case):
-    func, make, _, _ = case
-    return f"{func.__name__}-{'x'.join(map(str, np.shape(make()[0])))}"
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_gradient_matches_finite_differences(case, mode):
     func, make, wrt, _ = case
     for _ in range(3):
         args = make()
-        grads = gradient(func, mode, wrt)(*[np.copy(a) if np.ndim(a) else a for a in args])
-        wide = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]
-        for name, g in zip(wrt, grads):
-            index = func.__code__.co_varnames.index(name)
-            rtol = 1e-4 if args[0].dtype == np.float32 else 1e-5
-            assert_close(g, numeric_gradient(func, wide, index), rtol=rtol, atol=1e-4,
-                         context=f"d{func.__name__}/d{name}")
+        rtol = 1e-4 if args[0].dtype == np.float32 else 1e-5
+        check(func, wrt, args, gradient(func, mode, wrt)(*fresh(args)), rtol=rtol, atol=1e-4)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -225,12 +203,7 @@ def test_the_regrouped_module_as_python(case):
     func, make, wrt, _ = case
     df = gradient(func, "numba", wrt)
     args = make()
-    special = df._specialised(list(args), False)
-    _, grads = special._python(*[np.copy(a) if np.ndim(a) else a for a in args])
-    wide = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]
-    for name, g in zip(wrt, grads if len(wrt) > 1 else (grads,)):
-        index = func.__code__.co_varnames.index(name)
-        assert_close(g, numeric_gradient(func, wide, index), rtol=1e-4, atol=1e-4)
+    check(func, wrt, args, specialised_python(df, args), rtol=1e-4, atol=1e-4)
 
 
 # ---- random stencil loops --------------------------------------------------------------
@@ -279,20 +252,10 @@ def stencil_program(r):
 
 
 def check_random_stencil(tmp_path_factory, seed, point, compiled):
-    text = stencil_program(random.Random(seed))
-    prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="stencil").prog
     rng = np.random.default_rng(point)
     args = (rng.uniform(-1.0, 1.0, int(rng.integers(2, 8))), float(rng.uniform(-1.0, 1.0)))
-    numeric = [numeric_gradient(prog, args, k) for k in range(2)]
-    coarse = [numeric_gradient(prog, args, k, step=2e-6) for k in range(2)]
-    assume(all(np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(numeric, coarse)))
-    df = adjit.grad(prog, wrt=(0, 1), jit=True if compiled else None)
-    if compiled:
-        grads = df(*args)
-    else:
-        _, grads = df._specialised(list(args), False)._python(np.copy(args[0]), args[1])
-    for g, expected in zip(grads, numeric):
-        assert_close(g, expected, context=f"at {args}\n{text}\n{df.source_for(*args)}")
+    check_random_program(stencil_program(random.Random(seed)), args, compiled,
+                         tmp_path_factory.getbasetemp(), "stencil")
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,

@@ -16,16 +16,15 @@ import random
 import gast
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import adjit
 from adjit.transform import elementwise_loops, emit
 from adjit.transform.names import Namer, names_in
 from fd import assert_close, numeric_gradient
-from program_gen import load_module
-
-MODES = {"python": False, "numba": True}
+from specialised import (MODES, case_id, check, check_random_program, fresh, gradient,
+                         specialised_python)
 
 
 def rosenbrock(x):
@@ -122,32 +121,8 @@ CASES = [   # (function, inputs, wrt, loops it is lowered to)
      ("x", "w"), 3),
     (stepped, lambda: (rng.uniform(0.5, 1.5, 6), 0.3, 3), ("u", "kappa"), 1),
 ]
-GRADS = {}
-
-
-def gradient(func, mode, wrt):
-    key = (func, mode, wrt)
-    if key not in GRADS:
-        GRADS[key] = adjit.grad(func, wrt=wrt, jit=MODES[mode])
-    return GRADS[key]
-
-
-def case_id(case):
-    func, make, _, _ = case
-    return f"{func.__name__}-{'x'.join(map(str, np.shape(make()[0])))}"
-
-
-def check(func, wrt, args, grads):
-    wide = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args]
-    single = args[0].dtype == np.float32
-    for name, g in zip(wrt, grads):
-        index = func.__code__.co_varnames.index(name)
-        assert_close(g, numeric_gradient(func, wide, index), rtol=1e-3 if single else 1e-5,
-                     atol=1e-3 if single else 1e-6, context=f"d{func.__name__}/d{name}")
-
-
-def fresh(args):
-    return [np.copy(a) if np.ndim(a) else a for a in args]
+def tolerances(args):
+    return {"rtol": 1e-3, "atol": 1e-3} if args[0].dtype == np.float32 else {}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -156,7 +131,7 @@ def test_gradient_matches_finite_differences(case, mode):
     func, make, wrt, _ = case
     for _ in range(3):
         args = make()
-        check(func, wrt, args, gradient(func, mode, wrt)(*fresh(args)))
+        check(func, wrt, args, gradient(func, mode, wrt)(*fresh(args)), **tolerances(args))
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -175,8 +150,7 @@ def test_the_lowered_module_as_python(case):
     df = gradient(func, "numba", wrt)
     for _ in range(2):
         args = make()
-        _, grads = df._specialised(list(args), False)._python(*fresh(args))
-        check(func, wrt, args, grads if len(wrt) > 1 else (grads,))
+        check(func, wrt, args, specialised_python(df, args), **tolerances(args))
 
 
 @pytest.mark.parametrize("func", [rosenbrock, whole_and_shifted])
@@ -314,32 +288,22 @@ def vector_program(r):
     return "\n".join(lines) + "\n"
 
 
-def check_random_program(tmp_path_factory, seed, point, compiled):
-    text = vector_program(random.Random(seed))
-    prog = load_module(text, tmp_path_factory.getbasetemp(), prefix="vectors").prog
+def random_program(tmp_path_factory, seed, point, compiled):
     rng = np.random.default_rng(point)
     args = (rng.uniform(-1.0, 1.0, int(rng.integers(1, 7))), float(rng.uniform(-1.0, 1.0)))
-    numeric = [numeric_gradient(prog, args, k) for k in range(2)]
-    coarse = [numeric_gradient(prog, args, k, step=2e-6) for k in range(2)]
-    assume(all(np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(numeric, coarse)))
-    df = adjit.grad(prog, wrt=(0, 1), jit=True if compiled else None)
-    if compiled:
-        grads = df(*args)
-    else:
-        _, grads = df._specialised(list(args), False)._python(np.copy(args[0]), args[1])
-    for g, expected in zip(grads, numeric):
-        assert_close(g, expected, context=f"at {args}\n{text}\n{df.source_for(*args)}")
+    check_random_program(vector_program(random.Random(seed)), args, compiled,
+                         tmp_path_factory.getbasetemp(), "vectors")
 
 
 @settings(max_examples=120, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
 def test_random_vector_programs_lowered_as_python(tmp_path_factory, seed, point):
-    check_random_program(tmp_path_factory, seed, point, compiled=False)
+    random_program(tmp_path_factory, seed, point, compiled=False)
 
 
 @settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(seed=st.integers(0, 10**6), point=st.integers(0, 10**6))
 def test_random_vector_programs_lowered_compiled(tmp_path_factory, seed, point):
-    check_random_program(tmp_path_factory, seed, point, compiled=True)
+    random_program(tmp_path_factory, seed, point, compiled=True)

@@ -11,10 +11,7 @@ The specialised source is checked to hoist exactly the reads that may move.
 import numpy as np
 import pytest
 
-import adjit
-from fd import assert_close, numeric_gradient
-
-MODES = {"python": False, "numba": True}
+from specialised import MODES, case_id, check, fresh, gradient, specialised_python
 
 
 def pairs(pos, eps):
@@ -65,31 +62,6 @@ CASES = [   # (function, inputs, wrt, names read once before a loop)
     (written, lambda: (rng.normal(size=5),), ("x",), []),
     (branch, lambda: (rng.normal(size=5), 3), ("x",), []),
 ]
-GRADS = {}
-
-
-def gradient(func, mode, wrt):
-    key = (func, mode, wrt)
-    if key not in GRADS:
-        GRADS[key] = adjit.grad(func, wrt=wrt, jit=MODES[mode])
-    return GRADS[key]
-
-
-def case_id(case):
-    func, make, _, _ = case
-    return f"{func.__name__}-{'x'.join(map(str, np.shape(make()[0])))}"
-
-
-def check(func, wrt, args, grads):
-    for name, g in zip(wrt, grads):
-        index = func.__code__.co_varnames.index(name)
-        assert_close(g, numeric_gradient(func, args, index), context=f"d{func.__name__}/d{name}")
-
-
-def fresh(args):
-    return [np.copy(a) if np.ndim(a) else a for a in args]
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_gradient_matches_finite_differences(case, mode):
@@ -106,8 +78,7 @@ def test_the_hoisting_module_as_python(case):
     func, make, wrt, _ = case
     df = gradient(func, "numba", wrt)
     args = make()
-    _, grads = df._specialised(list(args), False)._python(*fresh(args))
-    check(func, wrt, args, grads if len(wrt) > 1 else (grads,))
+    check(func, wrt, args, specialised_python(df, args))
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)

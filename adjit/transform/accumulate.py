@@ -37,7 +37,7 @@ import copy
 
 import gast
 
-from .names import names_in, walk
+from .names import element_name, names_in, walk
 from .normalize import assign, name
 from .shapes import rank_of, settle
 
@@ -347,30 +347,7 @@ class _Accumulator:
         return len(parts) == rank and all(_known_rank(p, self.ranks) == 0 for p in parts)
 
     def fresh(self, array, index):
-        parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        words = [array]
-        for part in parts:
-            words.append(_word(part))
-        base = "_".join(words) + "_sum"
-        candidate, k = base, 1
-        while candidate in self.taken:
-            k += 1
-            candidate = f"{base}_{k}"
-        self.taken.add(candidate)
-        return candidate
-
-
-def _word(part):
-    """A name's piece for an index: `i`, `0`, `i_plus_1`, `i_minus_2`."""
-    if isinstance(part, gast.Name):
-        return part.id
-    if isinstance(part, gast.Constant):
-        return str(part.value).replace("-", "minus_")
-    if isinstance(part, gast.BinOp) and isinstance(part.left, gast.Name) \
-            and isinstance(part.right, gast.Constant):
-        op = "plus" if isinstance(part.op, gast.Add) else "minus"
-        return f"{part.left.id}_{op}_{part.right.value}"
-    return "at"
+        return element_name(array, index, self.taken, suffix="_sum")
 
 
 def _is_add(node):
@@ -444,7 +421,8 @@ def _jumps(stmts):
     return False
 
 
-def _integer(node):
+def integer(node):
+    """The int a constant (or a negated one) holds, else None."""
     if isinstance(node, gast.Constant) and type(node.value) is int:
         return node.value
     if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
@@ -459,7 +437,7 @@ def _unit_step(loop):
     if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
             and 1 <= len(it.args) <= 3 and not it.keywords):
         return None
-    step = 1 if len(it.args) < 3 else _integer(it.args[2])
+    step = 1 if len(it.args) < 3 else integer(it.args[2])
     return step if step in (1, -1) else None
 
 
@@ -469,10 +447,10 @@ def _position(expr, moves, at):
         return (expr.id, 0) if expr.id in moves else at.get(expr.id)
     if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub)):
         left, right = expr.left, expr.right
-        if isinstance(expr.op, gast.Add) and _integer(left) is not None:
+        if isinstance(expr.op, gast.Add) and integer(left) is not None:
             left, right = right, left
         base = _position(left, moves, at) if isinstance(left, gast.Name) else None
-        c = _integer(right)
+        c = integer(right)
         if base is not None and c is not None:
             return base[0], base[1] + (c if isinstance(expr.op, gast.Add) else -c)
     return None
@@ -493,8 +471,8 @@ def _sign_of(expr, counter):
         return sign
     if (isinstance(term, gast.BinOp) and isinstance(term.op, gast.Mult)
             and isinstance(term.left, gast.Name) and term.left.id == counter
-            and _integer(term.right) in (1, -1)):
-        return sign * _integer(term.right)
+            and integer(term.right) in (1, -1)):
+        return sign * integer(term.right)
     return None
 
 

@@ -25,8 +25,9 @@ import copy
 
 import gast
 
+from .accumulate import integer
 from .fuse import is_pure
-from .names import names_in, walk
+from .names import element_name, names_in, walk
 from .normalize import assign, name
 
 _JUMPS = (gast.Break, gast.Continue, gast.Return)
@@ -138,23 +139,7 @@ class _Hoisting:
         return False
 
     def fresh(self, read):
-        parts = read.slice.elts if isinstance(read.slice, gast.Tuple) else [read.slice]
-        words = [read.value.id] + [_word(p) for p in parts]
-        base = "_".join(words)
-        candidate, k = base, 1
-        while candidate in self.taken:
-            k += 1
-            candidate = f"{base}_{k}"
-        self.taken.add(candidate)
-        return candidate
-
-
-def _word(part):
-    if isinstance(part, gast.Name):
-        return part.id
-    if isinstance(part, gast.Constant):
-        return str(part.value)
-    return "at"
+        return element_name(read.value.id, read.slice, self.taken)
 
 
 def _runs_once(loop):
@@ -168,19 +153,8 @@ def _runs_once(loop):
         start, stop, step = gast.Constant(value=0, kind=None), it.args[0], 1
     else:
         start, stop = it.args[0], it.args[1]
-        step = 1 if len(it.args) == 2 else _integer(it.args[2])
+        step = 1 if len(it.args) == 2 else integer(it.args[2])
     if not step or not is_pure(start) or not is_pure(stop):
         return None
     op = gast.Lt() if step > 0 else gast.Gt()
     return gast.Compare(left=copy.deepcopy(start), ops=[op], comparators=[copy.deepcopy(stop)])
-
-
-def _integer(node):
-    if isinstance(node, gast.Constant) and type(node.value) is int:
-        return node.value
-    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
-            and isinstance(node.operand, gast.Constant) and type(node.operand.value) is int):
-        return -node.operand.value
-    return None
-
-

@@ -73,3 +73,29 @@ class Namer:
         if name not in self.adjoints:
             self.adjoints[name] = self.unique("b" + name)
         return self.adjoints[name]
+
+
+def element_name(array, index, taken, suffix=""):
+    """A fresh name for what concerns the element `array[index]` (`bpos_i_0_sum`,
+    `bx_i_plus_1_sum`, `pos_i_0`), added to `taken`."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    base = "_".join([array] + [_index_word(part) for part in parts]) + suffix
+    candidate, k = base, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}_{k}"
+    taken.add(candidate)
+    return candidate
+
+
+def _index_word(part):
+    """A name's piece for an index: `i`, `0`, `i_plus_1`, `i_minus_2`."""
+    if isinstance(part, gast.Name):
+        return part.id
+    if isinstance(part, gast.Constant):
+        return str(part.value).replace("-", "minus_")
+    if isinstance(part, gast.BinOp) and isinstance(part.left, gast.Name) \
+            and isinstance(part.right, gast.Constant):
+        op = "plus" if isinstance(part.op, gast.Add) else "minus"
+        return f"{part.left.id}_{op}_{part.right.value}"
+    return "at"
