@@ -131,6 +131,14 @@ def check_arguments(source, prim, call, text, method=False):
     missing = [p for p in prim.params if p not in given and p not in dict(prim.defaults)]
     if missing:
         raise source.error(f"`{text}` is missing argument(s) {', '.join(missing)}", call)
+    # NumPy's `out` however NumPy is imported (`refuse_writes` knows only `np.`, `numpy.`)
+    out = dict(zip(prim.params, call.args)).get("out") or next(
+        (k.value for k in call.keywords if k.arg == "out"), None)
+    if out is not None and prim.callee is None and not prim.externals \
+            and not (isinstance(out, gast.Constant) and out.value is None):
+        raise source.error(f"`{text}` is given `{gast.unparse(out).strip()}` as `out`: NumPy would "
+                           "write the result into that existing array, which adjit cannot follow "
+                           "(the gradient would be wrong); assign the result instead", call)
 
 
 def global_resolver(namespace):

@@ -3,11 +3,14 @@
 Input: the gast `FunctionDef` from the source pass. Output: nothing; raises
 `TransformError` at the user's line for the first unsupported construct.
 Invariant: whatever passes this check is in the subset the later passes
-handle, so no later pass meets syntax it does not understand.
+handle, so no later pass meets syntax it does not understand. Calls that would
+write into an existing array (`out=`, in-place NumPy functions and methods) are
+refused first, by `refuse_writes`.
 """
 
 import gast
 
+from . import refuse_writes
 from .names import walk
 
 # Statement and expression kinds, named the way a user would recognise them.
@@ -69,6 +72,7 @@ def check(source, tuple_return=False):
     for default in args.defaults:
         if not isinstance(default, gast.Constant):
             raise source.error("only constant default values are supported", default)
+    refuse_writes.check(source, fdef)     # `out=`, `np.copyto`, `a.sort()`: writes not followed
     _check_body(source, fdef.body, tuple_return)
 
 
