@@ -174,7 +174,7 @@ def _facts(fdef, ranks, stores):
             if stores.get(base, 0) <= 1 and (view[0].id == base or view[0].id in places):
                 places[v] = (base, start + view[1])
                 changed = True
-    return _Facts(lengths, places, sources, in_place)
+    return _Facts(lengths, places, sources, in_place, {a.id for a in fdef.args.args})
 
 
 @dataclasses.dataclass
@@ -183,6 +183,7 @@ class _Facts:
     places: dict        # name -> place
     sources: dict       # name -> the names whose arrays its values may share
     in_place: set       # adjoints updated in place: never sharing their array (`cleanup`)
+    params: set         # the function's parameters (not an element's name: they have values)
 
 
 _FRESH = frozenset({"zeros_like", "broadcast_like", "np.copy", "np.zeros_like", "np.ones_like",
@@ -388,7 +389,8 @@ class _Run:
             return False        # reading an array the run adds into
         if self.rank(target) == 0 and self.take_sum(stmt, target, value, reads):
             return True
-        if self.stores.get(target) == 1 and self.rank(target) in (1, None):
+        if self.stores.get(target) == 1 and self.rank(target) in (1, None) \
+                and target not in reads | self.facts.params:
             self.other_length = False
             if self.take_view(stmt, target, value, reads) or \
                     self.take_element(stmt, target, value, reads):
