@@ -16,7 +16,7 @@ from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing import signature
 from numba.core.typing.npydecl import parse_dtype
 from numba.extending import intrinsic, overload, register_jitable, type_callable
-from numba.np.arrayobj import _empty_nd_impl, _parse_shape, get_itemsize, make_array, populate_array
+from numba.np.arrayobj import _parse_shape, get_itemsize, make_array, populate_array
 
 from . import helpers
 
@@ -349,9 +349,9 @@ def _undo_log_code(array):
 
     def codegen(context, builder, sig, args):
         sixteen, two = (context.get_constant(types.intp, n) for n in (16, 2))
-        where = _empty_nd_impl(context, builder, parts[0], [sixteen])
-        old = _empty_nd_impl(context, builder, parts[1], [sixteen])
-        count = _empty_nd_impl(context, builder, parts[2], [two])
+        where = _allocate(context, builder, parts[0], [sixteen])
+        old = _allocate(context, builder, parts[1], [sixteen])
+        count = _allocate(context, builder, parts[2], [two])
         cgutils.memset(builder, count.data, builder.mul(count.itemsize, count.nitems), 0)
         return context.make_tuple(builder, log, [where._getvalue(), old._getvalue(),
                                                  count._getvalue()])
@@ -675,8 +675,9 @@ def _ndim(x):
 # and one copy puts them back). Both arrays grow when full.
 # Arrays written into are C-contiguous (made by adjit's copies, NumPy
 # constructors or arithmetic), so `reshape(size)` views their elements.
-# `undo_log` and `log_height` are written as code (above); the others are
-# compiled once per type, with `_log_room` (growing) shared.
+# `undo_log` and `log_height` are written as code (above), and so are the others for
+# C-contiguous arrays and elements given by integers (below); the overloads that follow
+# serve the rest, compiled once per type, with `_log_room` (growing) shared.
 
 def _is_element(array, index):
     """Whether `array[index]` is one element: an integer per dimension."""
@@ -794,6 +795,211 @@ def _log_element(ndim, tuple_index):
     namespace = {"_log_room": _log_room}
     exec("\n".join(lines), namespace)
     return namespace["element"]
+
+
+# The log helpers of the commonest case (C-contiguous arrays, the log made by `undo_log`
+# for the array's dtype, an element given by integers) are written as code into the
+# function that calls them, as `undo_log` and `log_height` are: compiled on their own
+# they were six functions (`log_all`, `_log_room`, `_grown` twice, `undo_to`, a
+# `log_write`), a second and more of heat's first call. The overloads below serve the
+# rest (slices, other layouts) and are the reference these follow step for step.
+
+def _log_of(log, array):
+    """Whether `log` is an undo log (`undo_log`'s tuple) for C-contiguous `array`."""
+    return (isinstance(log, types.BaseTuple) and len(log) == 3
+            and all(_is_array(t) and t.ndim == 1 and t.layout == "C" for t in log)
+            and log[0].dtype == types.int64 and log[2].dtype == types.int64
+            and _is_array(array) and array.layout == "C" and log[1].dtype == array.dtype)
+
+
+class _Log:
+    """An undo log's parts in LLVM: `where`, `old` (arrays), `count`, and the counts
+    `n` (entries) and `v` (values) loaded from it."""
+
+    def __init__(self, context, builder, log_type, log):
+        self.context, self.builder, self.type, self.value = context, builder, log_type, log
+        self.where, self.old, self.count = (
+            make_array(t)(context, builder, builder.extract_value(log, k))
+            for k, t in enumerate(log_type))
+        self.n_ptr = self.count.data
+        self.v_ptr = builder.gep(self.count.data, [context.get_constant(types.intp, 1)])
+        self.n, self.v = builder.load(self.n_ptr), builder.load(self.v_ptr)
+
+    def grown(self, part, used, m):
+        """(A new reference) the log's `where` (part 0) or `old` (1) if it has room for
+        `m` more items after its first `used`, else a copy of those in a new array
+        twice as long and `m` more (`_grown`)."""
+        context, builder = self.context, self.builder
+        arr_type = self.type[part]
+        ary = (self.where, self.old)[part]
+        value = ary._getvalue()
+        slot = cgutils.alloca_once(builder, value.type)
+        length = builder.extract_value(ary.shape, 0)
+        with builder.if_else(builder.icmp_signed(">", builder.add(used, m), length),
+                             likely=False) as (grow, keep):
+            with grow:
+                two = context.get_constant(types.intp, 2)
+                new = _allocate(context, builder, arr_type,
+                                [builder.add(builder.mul(two, length), m)])
+                cgutils.raw_memcpy(builder, new.data, ary.data, used,
+                                   context.get_abi_sizeof(context.get_data_type(arr_type.dtype)))
+                builder.store(new._getvalue(), slot)
+            with keep:
+                context.nrt.incref(builder, arr_type, value)
+                builder.store(value, slot)
+        return builder.load(slot)
+
+    def with_room(self, entries, values):
+        """(A new reference) the log with room for `entries` more entries and `values`
+        more old values (`_log_room`); `self.where` and `self.old` become its arrays."""
+        context, builder = self.context, self.builder
+        where = self.grown(0, self.n, entries)
+        old = self.grown(1, self.v, values)
+        count = builder.extract_value(self.value, 2)
+        context.nrt.incref(builder, self.type[2], count)
+        self.where = make_array(self.type[0])(context, builder, where)
+        self.old = make_array(self.type[1])(context, builder, old)
+        return context.make_tuple(builder, self.type, [where, old, count])
+
+    def undo_one(self, array, pos, v):
+        """Put back the entry at `pos` (its old values end at `v`); returns where they start."""
+        context, builder = self.context, self.builder
+        slot = cgutils.alloca_once_value(builder, v)
+        with builder.if_else(builder.icmp_signed(">=", pos, pos.type(0))) as (element, whole):
+            with element:
+                start = builder.sub(v, v.type(1))
+                builder.store(builder.load(builder.gep(self.old.data, [start])),
+                              builder.gep(array.data, [pos]))
+                builder.store(start, slot)
+            with whole:             # (a whole array: ~pos elements)
+                m = builder.not_(pos)
+                start = builder.sub(v, m)
+                cgutils.raw_memmove(builder, array.data, builder.gep(self.old.data, [start]), m,
+                                    context.get_abi_sizeof(context.get_data_type(self.type[1].dtype)))
+                builder.store(start, slot)
+        return builder.load(slot)
+
+    def set_counts(self, n, v):
+        self.builder.store(n, self.n_ptr)
+        self.builder.store(v, self.v_ptr)
+
+
+def _flat_position(context, builder, array_type, ary, index_type, index):
+    """The flat position in C-contiguous `ary` of the element at integer `index` (one per
+    dimension, a negative one counted from the end), as `_log_element` computes it."""
+    if isinstance(index_type, types.BaseTuple):
+        parts = [context.cast(builder, builder.extract_value(index, d), index_type[d], types.intp)
+                 for d in range(array_type.ndim)]
+    else:
+        parts = [context.cast(builder, index, index_type, types.intp)]
+    shapes = cgutils.unpack_tuple(builder, ary.shape, count=array_type.ndim)
+    pos = context.get_constant(types.intp, 0)
+    for i, extent in zip(parts, shapes):
+        i = builder.select(builder.icmp_signed("<", i, i.type(0)), builder.add(i, extent), i)
+        pos = builder.add(builder.mul(pos, extent), i)
+    return pos
+
+
+def _element_of(array, index):
+    """`index`'s type (integers unliteral) if it names one element of `array`, else None."""
+    index = types.unliteral(index)
+    if isinstance(index, types.Integer):
+        return index if array.ndim == 1 else None
+    if (isinstance(index, types.UniTuple) and isinstance(index.dtype, types.Integer)
+            and len(index) == array.ndim):
+        return index
+    return None
+
+
+@_lowered(helpers.log_write)
+def _log_write_code(log, array, index):
+    if not _log_of(log, array):
+        return None
+    index = _element_of(array, index)
+    if index is None:
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = make_array(sig.args[1])(context, builder, args[1])
+        pos = _flat_position(context, builder, sig.args[1], ary, sig.args[2], args[2])
+        log = _Log(context, builder, sig.args[0], args[0])
+        one = context.get_constant(types.intp, 1)
+        out = log.with_room(one, one)
+        builder.store(pos, builder.gep(log.where.data, [log.n]))
+        builder.store(builder.load(builder.gep(ary.data, [pos])), builder.gep(log.old.data, [log.v]))
+        log.set_counts(builder.add(log.n, one), builder.add(log.v, one))
+        return out
+    return log, (log, array, index), codegen
+
+
+@_lowered(helpers.log_all)
+def _log_all_code(log, array, room=None):
+    if not _log_of(log, array):
+        return None
+    if room is not None and not isinstance(types.unliteral(room), types.Integer):
+        return None
+    arg_types = (log, array) if room is None else (log, array, types.unliteral(room))
+
+    def codegen(context, builder, sig, args):
+        ary = make_array(sig.args[1])(context, builder, args[1])
+        log = _Log(context, builder, sig.args[0], args[0])
+        intp = lambda k: context.get_constant(types.intp, k)
+        m = ary.nitems
+        full = builder.or_(
+            builder.icmp_signed(">", builder.add(log.n, intp(1)),
+                                builder.extract_value(log.where.shape, 0)),
+            builder.icmp_signed(">", builder.add(log.v, m), builder.extract_value(log.old.shape, 0)))
+        # ahead = max(1, min(room, WHOLE_ROOM // max(m, 1))), as many arrays as room is
+        # made for when the log is full (none otherwise: nothing grows)
+        room = context.cast(builder, args[2], sig.args[2], types.intp) if len(args) == 3 \
+            else intp(1)
+        per = builder.sdiv(intp(helpers.WHOLE_ROOM),
+                           builder.select(builder.icmp_signed(">", m, intp(1)), m, intp(1)))
+        ahead = builder.select(builder.icmp_signed("<", room, per), room, per)
+        ahead = builder.select(builder.icmp_signed(">", ahead, intp(1)), ahead, intp(1))
+        ahead = builder.select(full, ahead, intp(0))
+        out = log.with_room(ahead, builder.mul(ahead, m))
+        cgutils.raw_memmove(builder, builder.gep(log.old.data, [log.v]), ary.data, m,
+                            context.get_abi_sizeof(context.get_data_type(sig.args[1].dtype)))
+        builder.store(builder.not_(m), builder.gep(log.where.data, [log.n]))
+        log.set_counts(builder.add(log.n, intp(1)), builder.add(log.v, m))
+        return out
+    return log, arg_types, codegen
+
+
+@_lowered(helpers.undo_write)
+def _undo_write_code(log, array, index):
+    if not _log_of(log, array) or _element_of(array, index) is None:
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = make_array(sig.args[1])(context, builder, args[1])
+        log = _Log(context, builder, sig.args[0], args[0])
+        n = builder.sub(log.n, log.n.type(1))
+        v = log.undo_one(ary, builder.load(builder.gep(log.where.data, [n])), log.v)
+        log.set_counts(n, v)
+        return context.get_dummy_value()
+    return types.none, (log, array, _element_of(array, index)), codegen
+
+
+@_lowered(helpers.undo_to)
+def _undo_to_code(log, array, height):
+    if not _log_of(log, array) or not isinstance(types.unliteral(height), types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = make_array(sig.args[1])(context, builder, args[1])
+        log = _Log(context, builder, sig.args[0], args[0])
+        height = context.cast(builder, args[2], sig.args[2], types.int64)
+        v = cgutils.alloca_once_value(builder, log.v)
+        # for j in range(n - 1, height - 1, -1): j = n - 1 - k, k < n - height
+        with cgutils.for_range(builder, builder.sub(log.n, height)) as loop:
+            j = builder.sub(builder.sub(log.n, log.n.type(1)), loop.index)
+            builder.store(log.undo_one(ary, builder.load(builder.gep(log.where.data, [j])),
+                                       builder.load(v)), v)
+        log.set_counts(height, builder.load(v))
+        return context.get_dummy_value()
+    return types.none, (log, array, types.unliteral(height)), codegen
 
 
 @overload(helpers.undo_log)
