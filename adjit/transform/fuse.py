@@ -39,6 +39,8 @@ import re
 
 import gast
 
+from .names import walk
+
 # Runtime helpers (adjit.runtime.helpers.HELPERS) that compute a value from their
 # arguments and change nothing: moving a call of one is moving arithmetic. Left out,
 # so barriers: add_at, zero_at, log_write, undo_write, undo_to, grow (change an array
@@ -129,7 +131,7 @@ _READ, _KILLED, _THROUGH = "read", "killed", "through"
 
 def _names(node, ctx=None):
     """Names in `node` (a statement or expression), as a list, with `ctx` if given."""
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return [n.id for n in walk(node) if isinstance(n, gast.Name)
             and (ctx is None or isinstance(n.ctx, ctx))]
 
 
@@ -424,7 +426,7 @@ def _read_site(stmt, t):
     if len(found) != 1:
         return None
     enclosing = {id(n) for n in ancestors[0]}
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, gast.Call) and id(node) not in enclosing:
             if not (pure_function(node.func) and all(k.arg is not None and k.arg != "out"
                                                      for k in node.keywords)):

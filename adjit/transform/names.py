@@ -15,16 +15,17 @@ def walk(tree):
     order, found about three times faster (no generator per node). A list: a pass
     that replaces nodes while it walks must use `gast.walk`."""
     found = [tree]
-    k = 0
-    while k < len(found):
-        node = found[k]
-        k += 1
+    append = found.append
+    ast_node = gast.AST
+    for node in found:          # (the list grows as it is read)
         for field in node._fields:
             value = getattr(node, field, None)
-            if isinstance(value, gast.AST):
-                found.append(value)
+            if isinstance(value, ast_node):
+                append(value)
             elif isinstance(value, list):
-                found.extend([item for item in value if isinstance(item, gast.AST)])
+                for item in value:
+                    if isinstance(item, ast_node):
+                        append(item)
     return found
 
 

@@ -22,6 +22,7 @@ matrix, and what is computed elementwise from them.
 
 import gast
 
+from .names import walk
 from .normalize import op_name, written_array
 
 SCALAR = frozenset()
@@ -52,11 +53,11 @@ def infer(fdef, op_primitive, ranks=None):
     params = [a.id for a in fdef.args.args]
     scalars = {v for v, r in ranks_of(fdef, ranks or {}).items() if r == 0}
     shapes = {p: SCALAR if p in scalars else frozenset([p]) for p in params}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.For):
             shapes[node.target.id] = SCALAR
     definitions = {}
-    for number, node in enumerate(n for n in gast.walk(fdef) if isinstance(n, gast.Assign)
+    for number, node in enumerate(n for n in walk(fdef) if isinstance(n, gast.Assign)
                                   and not written_array(n)):
         definitions.setdefault(node.targets[0].id, []).append((number, node.value))
     changed = True
@@ -88,7 +89,7 @@ def element_writes(fdef, ranks=None):
     one element: an integer index per dimension of `a`, whose rank is known from
     `ranks` (see `infer`)."""
     known = ranks_of(fdef, ranks or {})
-    return {id(node) for node in gast.walk(fdef)
+    return {id(node) for node in walk(fdef)
             if isinstance(node, gast.Assign) and written_array(node)
             and rank_of(node.targets[0], known) == 0}
 
@@ -101,7 +102,7 @@ def _operator_operands(rhs):
     `@`, which does not)."""
     if isinstance(rhs, gast.BinOp) and op_name(rhs.op) == "matmul":
         return None
-    return [n for n in gast.walk(rhs) if isinstance(n, (gast.Name, gast.Constant))]
+    return [n for n in walk(rhs) if isinstance(n, (gast.Name, gast.Constant))]
 
 
 def _shape(rhs, shapes, op_primitive):
@@ -155,13 +156,13 @@ def ranks_of(fdef, given):
     reductions to a number, and indexing by numbers and slices."""
     params = [a.id for a in fdef.args.args]
     ranks = {p: given.get(p) for p in params}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.For):
             ranks[node.target.id] = 0
     if not any(r is not None for r in given.values()):
         return ranks
     definitions = {}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.Assign) and not written_array(node):
             definitions.setdefault(node.targets[0].id, []).append(node.value)
     # a parameter also holds the value it is called with
