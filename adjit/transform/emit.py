@@ -82,7 +82,7 @@ def module_text(functions, helpers, origin, fingerprint, jitable=(), externals=(
     lines += [line for module, line in (("math", "import math\n"), ("np", "import numpy as np\n"))
               if module in used]
     if jitable:
-        lines.append("from numba.extending import register_jitable\n")
+        lines.append("from adjit.runtime.compile import register_jitable\n")
     if helpers:
         lines.append(f"from adjit.runtime.helpers import {', '.join(sorted(helpers))}\n")
     text = "".join(lines)
