@@ -13,6 +13,7 @@ import numpy as np
 from numba import types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
+from numba.core.registry import cpu_target
 from numba.core.typing import signature
 from numba.core.typing.npydecl import parse_dtype
 from numba.extending import intrinsic, overload, register_jitable, type_callable
@@ -319,6 +320,8 @@ def _zero_at_code(grad, index):
 
 @_lowered(helpers.add_at)
 def _add_at_code(array, index, value):
+    if _is_array(array) and _is_view(array, index):
+        return _add_view_code(array, index, value)
     index, value = _element_index(array, index), types.unliteral(value)
     if index is None or not isinstance(value, (types.Integer, types.Float)):
         return None
@@ -337,6 +340,39 @@ def _add_at_code(array, index, value):
             types.none, array, index, add_sig.return_type))(builder, (args[0], args[1], new))
         return impl_ret_borrowed(context, builder, array, args[0])
     return array, (array, index, value), codegen
+
+
+def _add_view_code(array, index, value):
+    """`add_at` into a region (slices, maybe with integers): `view = array[index];
+    view += value` in place, as the overload's `add_view` does, written into the caller."""
+    value = types.unliteral(value)
+    if not isinstance(value, (types.Integer, types.Float, types.Array)):
+        return None
+    get_sig = _resolve(operator.getitem, (array, index))
+    if get_sig is None:
+        return None
+    view = get_sig.return_type
+    add_sig = _resolve(operator.iadd, (view, value))
+    if add_sig is None or add_sig.return_type != view:
+        return None
+    index = get_sig.args[1]
+
+    def codegen(context, builder, sig, args):
+        got = context.get_function(operator.getitem, get_sig)(builder, args[:2])
+        added = context.get_function(operator.iadd, add_sig)(builder, (got, args[2]))
+        context.nrt.decref(builder, view, added)
+        context.nrt.decref(builder, view, got)
+        return impl_ret_borrowed(context, builder, array, args[0])
+    return array, (array, index, value), codegen
+
+
+def _resolve(op, arg_types):
+    """The signature Numba's typing gives `op(*arg_types)`, or None (no such operation:
+    the overload below then reports it as before)."""
+    try:
+        return cpu_target.typing_context.resolve_function_type(op, arg_types, {})
+    except Exception:       # (Numba's typing of int_array += float raises AttributeError)
+        return None
 
 
 @_lowered(helpers.undo_log)
