@@ -17,7 +17,8 @@ from numba.core.registry import cpu_target
 from numba.core.typing import signature
 from numba.core.typing.npydecl import parse_dtype
 from numba.extending import intrinsic, overload, register_jitable, type_callable
-from numba.np.arrayobj import _parse_shape, get_itemsize, make_array, populate_array
+from numba.np.arrayobj import (_parse_shape, get_itemsize, load_item, make_array,
+                               populate_array, store_item)
 
 from . import helpers
 
@@ -285,6 +286,10 @@ def _spread_code(context, builder, sig, args):
 @_lowered(helpers.seed_like)
 def _seed_like_code(result, cotangent):
     cotangent = types.unliteral(cotangent)
+    if (_is_array(result) and _is_array(cotangent) and 0 < cotangent.ndim <= result.ndim
+            and isinstance(cotangent.dtype, (types.Integer, types.Float, types.Boolean))):
+        return (types.Array(types.float64, result.ndim, "C"), (result, cotangent),
+                _seed_array_code)
     if not _is_scalar(cotangent):
         return None
     if _is_scalar(result):
@@ -295,6 +300,41 @@ def _seed_like_code(result, cotangent):
         return (types.Array(types.float64, result.ndim, "C"), (result, cotangent),
                 lambda context, builder, sig, args: _full_like(
                     context, builder, sig.args[0], args[0], types.float64, args[1], sig.args[1]))
+
+
+def _seed_array_code(context, builder, sig, args):
+    """`seed_like(result, cotangent)` of arrays: `np.ones(result.shape) * cotangent` as
+    float64, C order, their broadcast shape (the loops `_seed_array_of` writes)."""
+    rtype, ctype = sig.args
+    res = make_array(rtype)(context, builder, args[0])
+    cot = make_array(ctype)(context, builder, args[1])
+    rdim, cdim = rtype.ndim, ctype.ndim
+    extra = rdim - cdim
+    one = context.get_constant(types.intp, 1)
+    shapes = cgutils.unpack_tuple(builder, res.shape, count=rdim)
+    cshapes = cgutils.unpack_tuple(builder, cot.shape, count=cdim)
+    cstrides = cgutils.unpack_tuple(builder, cot.strides, count=cdim)
+    for d in range(cdim):
+        o, c = shapes[d + extra], cshapes[d]
+        bad = builder.and_(builder.icmp_signed("!=", c, o),
+                           builder.and_(builder.icmp_signed("!=", o, one),
+                                        builder.icmp_signed("!=", c, one)))
+        with cgutils.if_unlikely(builder, bad):
+            context.call_conv.return_user_exc(
+                builder, ValueError, ("operands could not be broadcast together",))
+        shapes[d + extra] = builder.select(builder.icmp_signed("==", o, one), c, o)
+    out = _allocate(context, builder, sig.return_type, shapes)
+    with cgutils.loop_nest(builder, shapes, one.type) as index:
+        cindex = [builder.select(builder.icmp_signed("==", cshapes[d], one),
+                                 context.get_constant(types.intp, 0), index[d + extra])
+                  for d in range(cdim)]
+        ptr = cgutils.get_item_pointer2(context, builder, cot.data, cshapes, cstrides,
+                                        ctype.layout, cindex)
+        value = context.cast(builder, load_item(context, builder, ctype, ptr),
+                             ctype.dtype, types.float64)
+        store_item(context, builder, sig.return_type, value,
+                   cgutils.get_item_pointer(context, builder, sig.return_type, out, index))
+    return out._getvalue()
 
 
 @_lowered(helpers.grad_at)
