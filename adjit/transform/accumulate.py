@@ -38,7 +38,7 @@ import copy
 import gast
 
 from .names import element_name, names_in, walk
-from .normalize import assign, name
+from .normalize import assign, integer, name
 from .shapes import rank_of, settle
 
 _SIZED = {"zeros_like": -1, "broadcast_like": -1, "unbroadcast": -1,   # helper -> the argument
@@ -99,7 +99,7 @@ def spread_late(fdef):
         current = node
         while current is not stmt.value:
             parent = parents[id(current)]
-            if parent is stmt.value and _is_add(stmt) and current is parent.args[2]:
+            if parent is stmt.value and is_add(stmt) and current is parent.args[2]:
                 return True     # the value an add spreads over its elements
             if not (isinstance(parent, (gast.BinOp, gast.UnaryOp))
                     and isinstance(parent.op, _ELEMENTWISE)):
@@ -209,12 +209,12 @@ class _Accumulator:
         + e2)`, and fusion inlines the part where it may: one pass over the elements, and
         one temporary array fewer."""
         for k, stmt in enumerate(stmts):
-            if not (_is_add(stmt) and _pure(_index(stmt))):
+            if not (is_add(stmt) and _pure(_index(stmt))):
                 continue
             array, index = stmt.targets[0].id, _index(stmt)
             reads = names_in(index)
             for later in stmts[k + 1:]:
-                if (_is_add(later) and later.targets[0].id == array
+                if (is_add(later) and later.targets[0].id == array
                         and gast.dump(_index(later)) == gast.dump(index)):
                     part = self.fresh_part(array)
                     stmts[k] = assign(part, stmt.value.args[2], like=stmt)
@@ -245,7 +245,7 @@ class _Accumulator:
 
     def arrays_added_only(self, loop):
         """The arrays of numbers `loop` adds into and does nothing else with."""
-        adds = [node.targets[0].id for node in walk(loop) if _is_add(node)]
+        adds = [node.targets[0].id for node in walk(loop) if is_add(node)]
         mentions = {}
         for node in walk(loop):
             if isinstance(node, gast.Name):
@@ -293,7 +293,7 @@ class _Accumulator:
         at = {}                     # name -> (position, offset): `add4 = i + 1` before its use
         found = {}                  # position -> [(add statement, offset)]
         for stmt, top in _branches(loop.body):
-            if _is_add(stmt) and stmt.targets[0].id == array:
+            if is_add(stmt) and stmt.targets[0].id == array:
                 where = _position(_index(stmt), moves, at)
                 if where is not None:
                     found.setdefault(where[0], []).append((stmt, where[1], top))
@@ -350,7 +350,7 @@ class _Accumulator:
         return element_name(array, index, self.taken, suffix="_sum")
 
 
-def _is_add(node):
+def is_add(node):
     """`b = add_at(b, index, value)`."""
     return (isinstance(node, gast.Assign) and len(node.targets) == 1
             and isinstance(node.targets[0], gast.Name) and isinstance(node.value, gast.Call)
@@ -366,7 +366,7 @@ def _index(stmt):
 
 def _adds_in(stmts, array):
     return [node for stmt in stmts for node in walk(stmt)
-            if _is_add(node) and node.targets[0].id == array]
+            if is_add(node) and node.targets[0].id == array]
 
 
 def _branches(stmts):
@@ -419,16 +419,6 @@ def _jumps(stmts):
             if isinstance(inner, list) and _jumps(inner):
                 return True
     return False
-
-
-def integer(node):
-    """The int a constant (or a negated one) holds, else None."""
-    if isinstance(node, gast.Constant) and type(node.value) is int:
-        return node.value
-    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
-            and isinstance(node.operand, gast.Constant) and type(node.operand.value) is int):
-        return -node.operand.value
-    return None
 
 
 def _unit_step(loop):

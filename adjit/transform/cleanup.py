@@ -21,12 +21,7 @@ from .names import walk
 
 
 def cleanup(fdef):
-    # Adjoints updated in place (`bx = add_at(bx, i, g)`) must never share
-    # their array: they keep `b = b + c` (a fresh array) and are never what
-    # another adjoint is set to.
-    in_place = {n.targets[0].id for n in walk(fdef)
-                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
-                and isinstance(n.value.func, gast.Name) and n.value.func.id in ("add_at", "zero_at")}
+    in_place = updated_in_place(fdef)
     names = _NameNodes()
     changed = True
     while changed:
@@ -34,6 +29,15 @@ def cleanup(fdef):
         _propagate_copies(fdef.body, names)
         changed = _dead_code(fdef, names)
     return fdef
+
+
+def updated_in_place(fdef):
+    """The adjoints `fdef` updates in place (`bx = add_at(bx, i, g)`, `zero_at`). They never
+    share their array: they keep `b = b + c` (a fresh array) and are never what another
+    adjoint is set to, so the later passes may add into them in place."""
+    return {n.targets[0].id for n in walk(fdef)
+            if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
+            and isinstance(n.value.func, gast.Name) and n.value.func.id in ("add_at", "zero_at")}
 
 
 class _NameNodes:

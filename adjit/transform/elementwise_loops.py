@@ -51,9 +51,11 @@ import dataclasses
 
 import gast
 
-from .names import walk
+from .accumulate import is_add
+from .cleanup import updated_in_place
+from .names import names_in, walk
 from .normalize import assign, name
-from .shapes import UNSET, settle
+from .shapes import UNSET, settle, slice_bounds
 
 # One-argument NumPy functions that compute the same number on an element as on
 # an array (ufuncs, with NumPy's handling of domain errors on numbers too).
@@ -158,10 +160,6 @@ def _facts(fdef, ranks, stores):
         if isinstance(node, gast.Assign) and len(node.targets) == 1 \
                 and isinstance(node.targets[0], gast.Name):
             sources.setdefault(node.targets[0].id, set()).update(_shared(node.value))
-    in_place = {node.targets[0].id for node in walk(fdef)
-                if isinstance(node, gast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], gast.Name) and isinstance(node.value, gast.Call)
-                and _spelling(node.value.func) in ("add_at", "zero_at")}
     lengths = {v: r for v, r in settle(definitions, {}, length).items() if isinstance(r, tuple)}
     places, changed = {}, True
     while changed:
@@ -174,7 +172,8 @@ def _facts(fdef, ranks, stores):
             if stores.get(base, 0) <= 1 and (view[0].id == base or view[0].id in places):
                 places[v] = (base, start + view[1])
                 changed = True
-    return _Facts(lengths, places, sources, in_place, {a.id for a in fdef.args.args})
+    return _Facts(lengths, places, sources, updated_in_place(fdef),
+                  {a.id for a in fdef.args.args})
 
 
 @dataclasses.dataclass
@@ -201,14 +200,14 @@ def _shared(value):
             return set()
         if spelled in ("add_at", "zero_at") and value.args and isinstance(value.args[0], gast.Name):
             return {value.args[0].id}
-    return _names(value)
+    return names_in(value)
 
 
 def _view(value):
-    """(array, s, t) for `array[s:-t]` (see `_slice_bounds`), else None."""
+    """(array, s, t) for `array[s:-t]` (see `shapes.slice_bounds`), else None."""
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
             and isinstance(value.slice, gast.Slice):
-        bounds = _slice_bounds(value.slice.lower, value.slice.upper, value.slice.step)
+        bounds = slice_bounds(value.slice.lower, value.slice.upper, value.slice.step)
         if bounds is not None:
             return (value.value, *bounds)
     return None
@@ -375,7 +374,7 @@ class _Run:
             return False
         self.drop_unbroadcasts(stmt)
         target, value = stmt.targets[0].id, stmt.value
-        reads = _names(value)
+        reads = names_in(value)
         if target in self.sums:
             return self.take_sum(stmt, target, value, reads, more=True)
         if reads & self.sums:
@@ -434,7 +433,7 @@ class _Run:
                 and isinstance(value.slice, gast.Slice)):
             return False
         array = value.value.id
-        bounds = _slice_bounds(value.slice.lower, value.slice.upper, value.slice.step)
+        bounds = slice_bounds(value.slice.lower, value.slice.upper, value.slice.step)
         if bounds is None or self.rank(array) != 1:
             return False
         if array in self.elements and array not in self.place:
@@ -478,7 +477,7 @@ class _Run:
         slice(...), value)`, or `b = b + value` (`b - e`: value `-e`) for an adjoint
         updated in place (its array is its own: adding in place is the same)."""
         target, value = stmt.targets[0].id, stmt.value
-        if _is_add(stmt):
+        if is_add(stmt):
             bounds = _slice_call_bounds(value.args[1])
             return None if bounds is None else (value.args[2], bounds)
         if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub))
@@ -497,7 +496,7 @@ class _Run:
     def take_add(self, stmt, target, reads, value, bounds):
         others = reads - {target}
         if (others & self.adds or target in self.read or target in self.elements
-                or target in _names(value) or self.rank(target) != 1):
+                or target in names_in(value) or self.rank(target) != 1):
             return False
         if self.place_of(target) != (target, 0):
             return False        # an add into a slice of another array
@@ -528,7 +527,7 @@ class _Run:
             return False
         start, summed = found
         if more and not (isinstance(start, gast.Name) and start.id == target
-                         and not (_names(summed) & self.sums)):
+                         and not (names_in(summed) & self.sums)):
             return False
         leaves = _elementwise_leaves(summed)
         if leaves is None:
@@ -643,50 +642,18 @@ class _Run:
         return gast.Subscript(value=name(base), slice=_plus(counter, start), ctx=gast.Load())
 
 
-def _is_add(stmt):
-    return _is_add_value(stmt.value) and stmt.value.args[0].id == stmt.targets[0].id
-
-
 def _is_add_value(value):
     return (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
             and value.func.id == "add_at" and len(value.args) == 3 and not value.keywords
             and isinstance(value.args[0], gast.Name))
 
 
-def _constant_int(node):
-    if node is None:
-        return None, True
-    if isinstance(node, gast.Constant) and type(node.value) is int:
-        return node.value, True
-    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
-            and isinstance(node.operand, gast.Constant) and type(node.operand.value) is int):
-        return -node.operand.value, True
-    if isinstance(node, gast.Constant) and node.value is None:
-        return None, True
-    return None, False
-
-
-def _slice_bounds(lower, upper, step):
-    """(s, t) for the slice `[s:-t]` (s >= 0, t > 0 or a missing end), else None."""
-    (s, ok1), (stop, ok2), (by, ok3) = _constant_int(lower), _constant_int(upper), _constant_int(step)
-    if not (ok1 and ok2 and ok3) or by not in (None, 1):
-        return None
-    s = 0 if s is None else s
-    if s < 0 or (stop is not None and stop >= 0):
-        return None
-    return s, 0 if stop is None else -stop
-
-
 def _slice_call_bounds(index):
-    """The bounds of `slice(s, stop, step)` as `_slice_bounds`, else None."""
+    """The bounds of `slice(s, stop, step)` as `shapes.slice_bounds`, else None."""
     if not (isinstance(index, gast.Call) and isinstance(index.func, gast.Name)
             and index.func.id == "slice" and len(index.args) == 3 and not index.keywords):
         return None
-    return _slice_bounds(*index.args)
-
-
-def _names(expr):
-    return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
+    return slice_bounds(*index.args)
 
 
 def _spelling(func):

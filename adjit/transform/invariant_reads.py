@@ -25,20 +25,17 @@ import copy
 
 import gast
 
-from .accumulate import integer
+from .cleanup import updated_in_place
 from .fuse import is_pure
 from .names import element_name, names_in, walk
-from .normalize import assign, name
+from .normalize import assign, integer, name
 
 _JUMPS = (gast.Break, gast.Continue, gast.Return)
 
 
 def hoist(fdef, ranks):
     """Hoist the invariant element reads of `fdef`'s loops, in place."""
-    in_place = {node.targets[0].id for node in walk(fdef)
-                if isinstance(node, gast.Assign) and _updates_in_place(node)}
-    taken = names_in(fdef)
-    _Hoisting(ranks, in_place, taken).block(fdef.body)
+    _Hoisting(ranks, updated_in_place(fdef), names_in(fdef)).block(fdef.body)
     return fdef
 
 

@@ -67,6 +67,16 @@ def written_array(stmt):
     return None
 
 
+def integer(node):
+    """The int a constant (or a negated one) holds, else None."""
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+            and isinstance(node.operand, gast.Constant) and type(node.operand.value) is int):
+        return -node.operand.value
+    return None
+
+
 def op_name(op):
     return _OP_NAMES[type(op)]
 

@@ -23,7 +23,7 @@ matrix, and what is computed elementwise from them.
 import gast
 
 from .names import walk
-from .normalize import op_name, written_array
+from .normalize import integer, op_name, written_array
 
 SCALAR = frozenset()
 UNSET = "unset"     # not yet known during the fixpoint
@@ -131,20 +131,29 @@ def _shape(rhs, shapes, op_primitive):
 def _rows_dropped(index):
     """How many rows `x[index]` leaves out of `x`, for `a:`, `:-b` and `a:-b` with
     constants a >= 0, b > 0 (None for any other index)."""
-    if not isinstance(index, gast.Slice) or index.step is not None:
+    if not isinstance(index, gast.Slice):
         return None
-    lower, upper = index.lower, index.upper
-    if lower is None:
-        start = 0
-    elif isinstance(lower, gast.Constant) and type(lower.value) is int and lower.value >= 0:
-        start = lower.value
-    else:
+    bounds = slice_bounds(index.lower, index.upper, index.step)
+    return None if bounds is None else sum(bounds)
+
+
+def slice_bounds(lower, upper, step):
+    """(a, b) for the slice `a:-b` of constants a >= 0, b > 0 (either end may be missing:
+    0), step missing or 1, else None. Its length is `max(0, n - a - b)` for any length n
+    of what it slices: the slices with one `a + b` of one array have one length."""
+    ends = []
+    for end in (lower, upper, step):
+        if end is None or isinstance(end, gast.Constant) and end.value is None:
+            ends.append(None)
+        elif integer(end) is None:
+            return None
+        else:
+            ends.append(integer(end))
+    start, stop, by = ends
+    start = 0 if start is None else start
+    if by not in (None, 1) or start < 0 or (stop is not None and stop >= 0):
         return None
-    if upper is None:
-        return start
-    if isinstance(upper, gast.Constant) and type(upper.value) is int and upper.value < 0:
-        return start - upper.value
-    return None
+    return start, 0 if stop is None else -stop
 
 
 TUPLE = "tuple"    # rank of `np.shape(x)`: its elements are numbers
